@@ -1,0 +1,117 @@
+#pragma once
+// Elementwise work is described by a tiny program (ElementwiseProgram): a list of
+// instructions over registers, where the first registers are the node's inputs. One
+// `Elementwise` graph node runs a whole program in one pass, so a fused expression such as
+// `sin(x) * 2 + exp(-x * x) * x` is one node, one CPU loop and one GPU dispatch. A plain op
+// (`add`) is the one-instruction program and is named after its op ("Add").
+//
+// The op list below is the single source of truth: the CPU functors
+// (backend/cpu/elementwise_functors.hpp) and the GLSL snippets (shaders/elementwise_ops.glsl)
+// are named after it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tessera/core/primitive.hpp"
+
+namespace tessera {
+
+// X(PrimitiveName, op_function_name)
+#define TESSERA_UNARY_OPS(X) TESSERA_UNARY_MATH_OPS(X) X(AsType, astype)
+// The unary ops that have a function object of their own name (astype is a plain function).
+#define TESSERA_UNARY_MATH_OPS(X)                                                               \
+  X(Negative, negative) X(Abs, abs) X(Sign, sign) X(Exp, exp) X(Log, log) X(Log1p, log1p)        \
+  X(Sin, sin) X(Cos, cos) X(Tan, tan) X(Tanh, tanh) X(Sqrt, sqrt) X(Rsqrt, rsqrt)                \
+  X(Square, square) X(Sigmoid, sigmoid) X(Floor, floor) X(Ceil, ceil) X(Round, round)            \
+  X(LogicalNot, logical_not) X(Erfinv, erfinv)
+#define TESSERA_BINARY_OPS(X)                                                                   \
+  X(Add, add) X(Subtract, subtract) X(Multiply, multiply) X(Divide, divide) X(Power, power)      \
+  X(Maximum, maximum) X(Minimum, minimum) X(Equal, equal) X(NotEqual, not_equal) X(Less, less)  \
+  X(LessEqual, less_equal) X(Greater, greater) X(GreaterEqual, greater_equal)                    \
+  X(LogicalAnd, logical_and) X(LogicalOr, logical_or)
+#define TESSERA_TERNARY_OPS(X) X(Select, where)
+
+enum class ElemOp : uint8_t {
+#define TESSERA_ENUM(N, n) N,
+  TESSERA_UNARY_OPS(TESSERA_ENUM) TESSERA_BINARY_OPS(TESSERA_ENUM) TESSERA_TERNARY_OPS(TESSERA_ENUM)
+#undef TESSERA_ENUM
+};
+
+const char* op_name(ElemOp op);      // "Add": the primitive's name
+const char* op_function(ElemOp op);  // "add": the op function's (and GLSL snippet's) name
+constexpr int op_arity(ElemOp op) {
+#define TESSERA_ARITY1(N, n) if (op == ElemOp::N) return 1;
+#define TESSERA_ARITY2(N, n) if (op == ElemOp::N) return 2;
+  TESSERA_UNARY_OPS(TESSERA_ARITY1) TESSERA_BINARY_OPS(TESSERA_ARITY2)
+#undef TESSERA_ARITY1
+#undef TESSERA_ARITY2
+  return 3;
+}
+
+struct ElemInstr {
+  ElemOp op;
+  Dtype dtype;        // result dtype
+  int16_t args[3];    // registers read
+};
+
+struct ElementwiseProgram {
+  std::vector<Dtype> input_dtypes;   // registers 0..n-1
+  std::vector<ElemInstr> code;       // instruction k writes register n + k; the last is the output
+  int num_registers() const { return static_cast<int>(input_dtypes.size() + code.size()); }
+  Dtype register_dtype(int r) const;
+  Dtype out_dtype() const { return code.back().dtype; }
+  // A stable text form: equal programs have equal signatures (kernel cache key).
+  std::string signature() const;
+};
+
+// The dtypes an op computes in (its operands are cast to these) and produces, following MLX's
+// rules; throws std::invalid_argument naming the op for unsupported dtypes.
+struct ElemTyping {
+  Dtype operand[3];
+  Dtype result;
+};
+ElemTyping elementwise_typing(ElemOp op, const Dtype* operands, int n, Dtype astype_target);
+
+// Builds a program from op applications, applying MLX's dtype rules (promotion, integer ->
+// float32 for transcendental functions and true division, bool for comparisons) and rejecting
+// unsupported dtypes with an error that names the op.
+class ProgramBuilder {
+ public:
+  int input(const array& a);          // a register for `a` (one per distinct array)
+  int emit(ElemOp op, std::vector<int> args, Dtype astype_target = float32);
+  Dtype dtype(int reg) const { return program_.register_dtype(reg); }
+  const Shape& shape() const { return shape_; }
+  // The node computing register `reg`; a bare input register returns that array itself.
+  array finish(int reg, StreamOrDevice s = {});
+  int num_instructions() const { return static_cast<int>(program_.code.size()); }
+
+ private:
+  int cast(int reg, Dtype to);
+  int push(ElemOp op, Dtype dtype, std::initializer_list<int> args);
+  ElementwiseProgram program_;
+  std::vector<array> inputs_;
+  Shape shape_;
+};
+
+// The graph node of an elementwise program: inputs may have any shapes broadcastable to the
+// output and any strides.
+class Elementwise : public Primitive {
+ public:
+  Elementwise(Stream s, ElementwiseProgram program)
+      : Primitive(s), program_(std::move(program)) {}
+  TESSERA_DEFINE_EVAL()
+  TESSERA_DEFINE_GRADS()
+  const char* name() const override;
+  bool is_equivalent(const Primitive& other) const override;
+  const ElementwiseProgram& program() const { return program_; }
+
+ private:
+  ElementwiseProgram program_;
+  std::string name_;
+};
+
+// Applies one elementwise op to arrays: the plain (unfused) op functions use it.
+array apply_elementwise(ElemOp op, std::vector<array> args, StreamOrDevice s = {},
+                        Dtype astype_target = float32);
+
+}  // namespace tessera

@@ -1,0 +1,34 @@
+#pragma once
+// The narrow interface between the core (scheduler, memory API, arrays) and the GPU backend.
+// Vulkan builds implement it in backend/vulkan/; other builds link backend/no_gpu.cpp, where
+// the GPU is simply absent.
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "tessera/core/array.hpp"
+#include "tessera/core/device.hpp"
+
+namespace tessera::gpu {
+
+bool is_available();
+BufferPtr malloc(size_t bytes);
+
+size_t active_memory();
+size_t peak_memory();
+void reset_peak_memory();
+size_t cache_memory();
+size_t set_memory_limit(size_t);
+size_t set_cache_limit(size_t);
+void clear_cache();
+
+// Records the primitive of `outputs` on its stream (inputs are made GPU-resident first).
+void eval(const std::vector<array>& inputs, std::vector<array>& outputs);
+// Submits what `s` has recorded; the returned function waits for that work to finish.
+std::function<void()> submit(Stream s);
+void synchronize(Stream s);
+
+// Host copy of a GPU buffer's bytes (for device-local memory without a host mapping).
+void download(Buffer& src, size_t offset, void* dst, size_t bytes);
+
+}  // namespace tessera::gpu

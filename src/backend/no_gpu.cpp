@@ -1,0 +1,27 @@
+// Linked when Tessera is built without Vulkan: there is no GPU, and asking for one says so.
+#include <stdexcept>
+
+#include "backend/gpu.hpp"
+
+namespace tessera::gpu {
+namespace {
+[[noreturn]] void absent() {
+  throw std::runtime_error("[gpu] Tessera was built without the Vulkan backend");
+}
+}  // namespace
+
+bool is_available() { return false; }
+BufferPtr malloc(size_t) { absent(); }
+size_t active_memory() { return 0; }
+size_t peak_memory() { return 0; }
+void reset_peak_memory() {}
+size_t cache_memory() { return 0; }
+size_t set_memory_limit(size_t) { return 0; }
+size_t set_cache_limit(size_t) { return 0; }
+void clear_cache() {}
+void eval(const std::vector<array>&, std::vector<array>&) { absent(); }
+std::function<void()> submit(Stream) { return [] {}; }
+void synchronize(Stream) {}
+void download(Buffer&, size_t, void*, size_t) { absent(); }
+
+}  // namespace tessera::gpu

@@ -1,0 +1,258 @@
+// Vulkan kernel of the Elementwise node, and the strided copy that the shape primitives use.
+// The GLSL is generated from the program (one statement per instruction, calling the op
+// snippets of shaders/elementwise_ops.glsl), compiled once per program signature and access
+// pattern through glslang, and cached (in memory, and as SPIR-V + pipeline cache on disk).
+#include <sstream>
+
+#include "backend/vulkan/gpu_array.hpp"
+#include "tessera/primitives/elementwise.hpp"
+#include "tessera/primitives/shape.hpp"
+
+namespace tessera {
+namespace gpu {
+
+namespace {
+
+const char* storage_type(Dtype t) {
+  switch (t.val) {
+    case Dtype::Val::bool_: case Dtype::Val::uint8: return "uint8_t";
+    case Dtype::Val::int8: return "int8_t";
+    case Dtype::Val::uint16: case Dtype::Val::float16: case Dtype::Val::bfloat16: return "uint16_t";
+    case Dtype::Val::int16: return "int16_t";
+    case Dtype::Val::uint32: return "uint";
+    case Dtype::Val::int32: return "int";
+    case Dtype::Val::uint64: return "uint64_t";
+    case Dtype::Val::int64: return "int64_t";
+    case Dtype::Val::float32: return "float";
+    case Dtype::Val::float64: return "double";
+    case Dtype::Val::complex64: return "vec2";
+  }
+  return "float";
+}
+
+const char* compute_type(Dtype t) {
+  switch (t.val) {
+    case Dtype::Val::bool_: return "bool";
+    case Dtype::Val::uint8: case Dtype::Val::uint16: case Dtype::Val::uint32: return "uint";
+    case Dtype::Val::int8: case Dtype::Val::int16: case Dtype::Val::int32: return "int";
+    case Dtype::Val::uint64: return "uint64_t";
+    case Dtype::Val::int64: return "int64_t";
+    case Dtype::Val::float16: case Dtype::Val::bfloat16: case Dtype::Val::float32: return "float";
+    case Dtype::Val::float64: return "double";
+    case Dtype::Val::complex64: return "vec2";
+  }
+  return "float";
+}
+
+std::string load_expr(Dtype t, const std::string& raw) {
+  switch (t.val) {
+    case Dtype::Val::float16: return "ts_f16_to_float(uint(" + raw + "))";
+    case Dtype::Val::bfloat16: return "ts_bf16_to_float(uint(" + raw + "))";
+    case Dtype::Val::bool_: return "(uint(" + raw + ") != 0u)";
+    case Dtype::Val::uint8: case Dtype::Val::uint16: return "uint(" + raw + ")";
+    case Dtype::Val::int8: case Dtype::Val::int16: return "int(" + raw + ")";
+    default: return raw;
+  }
+}
+
+std::string store_expr(Dtype t, const std::string& v) {
+  switch (t.val) {
+    case Dtype::Val::float16: return "uint16_t(ts_float_to_f16(" + v + "))";
+    case Dtype::Val::bfloat16: return "uint16_t(ts_float_to_bf16(" + v + "))";
+    case Dtype::Val::bool_: return "uint8_t(" + v + " ? 1u : 0u)";
+    case Dtype::Val::uint8: return "uint8_t(" + v + ")";
+    case Dtype::Val::int8: return "int8_t(" + v + ")";
+    case Dtype::Val::uint16: return "uint16_t(" + v + ")";
+    case Dtype::Val::int16: return "int16_t(" + v + ")";
+    default: return v;
+  }
+}
+
+// Rounds a freshly computed value to its dtype's range/precision.
+std::string wrap_expr(Dtype t, const std::string& v) {
+  switch (t.val) {
+    case Dtype::Val::float16: return "ts_round_f16(" + v + ")";
+    case Dtype::Val::bfloat16: return "ts_round_bf16(" + v + ")";
+    case Dtype::Val::int8: return "ts_wrap_i8(" + v + ")";
+    case Dtype::Val::int16: return "ts_wrap_i16(" + v + ")";
+    case Dtype::Val::uint8: return "ts_wrap_u8(" + v + ")";
+    case Dtype::Val::uint16: return "ts_wrap_u16(" + v + ")";
+    default: return v;
+  }
+}
+
+std::string cast_expr(Dtype from, Dtype to, const std::string& v) {
+  const std::string T = compute_type(to);
+  std::string r;
+  if (to == bool_) {
+    r = from == complex64 ? "(" + v + " != vec2(0.0))" : "(" + v + " != " + compute_type(from) + "(0))";
+  } else if (from == bool_) {
+    r = to == complex64 ? "vec2(" + v + " ? 1.0 : 0.0, 0.0)" : "(" + v + " ? " + T + "(1) : " + T + "(0))";
+  } else if (from == complex64) {
+    r = T + "(" + v + ".x)";
+  } else if (to == complex64) {
+    r = "vec2(float(" + v + "), 0.0)";
+  } else {
+    r = T + "(" + v + ")";
+  }
+  return wrap_expr(to, r);
+}
+
+// How a kernel reads an operand / writes its output.
+enum class Access : char { dense = 'd', scalar = 's', strided = 'x' };
+
+Access access_of(const array& a, const Shape& out_shape) {
+  if (a.size() == 1) return Access::scalar;
+  if (a.flags().row_contiguous && a.shape() == out_shape) return Access::dense;
+  return Access::strided;
+}
+
+std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_access,
+                     Dtype out_dtype, Access out_access) {
+  const int k_in = static_cast<int>(p.input_dtypes.size());
+  bool need8 = false, need16 = false, need64i = false, need64f = false;
+  auto note = [&](Dtype t) {
+    need8 |= t.size() == 1;
+    need16 |= t.size() == 2;
+    need64i |= t == int64 || t == uint64;
+    need64f |= t == float64;
+  };
+  for (auto& t : p.input_dtypes) note(t);
+  for (auto& in : p.code) note(in.dtype);
+  note(out_dtype);
+
+  std::ostringstream g;
+  g << "#version 450\n#extension GL_GOOGLE_include_directive : require\n";
+  if (need8) g << "#extension GL_EXT_shader_8bit_storage : require\n";
+  if (need16) g << "#extension GL_EXT_shader_16bit_storage : require\n";
+  if (need64i) g << "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n#define TS_INT64\n";
+  if (need64f) g << "#define TS_FLOAT64\n";
+  g << "#include \"elementwise_ops.glsl\"\n";
+  g << "layout(local_size_x = " << kGroupSize << ") in;\n";
+  for (int i = 0; i < k_in; ++i) {
+    g << "layout(std430, set = 0, binding = " << i << ") readonly buffer In" << i << " { "
+      << storage_type(p.input_dtypes[i]) << " d[]; } in" << i << ";\n";
+  }
+  g << "layout(std430, set = 0, binding = " << k_in << ") writeonly buffer Out { "
+    << storage_type(out_dtype) << " d[]; } out0;\n";
+  g << "layout(std430, set = 0, binding = " << k_in + 1 << ") readonly buffer Params { int p[]; } params;\n";
+  g << "layout(push_constant) uniform Push { uint n; uint ndim; } pc;\n";
+  // params: [out_offset, in_offset[k_in], shape[ndim], out_strides[ndim], in_strides[k][ndim]]
+  g << "const uint SHAPE = " << 1 + k_in << "u;\n";
+  g << "uint strided_index(uint i, uint pos) {\n"
+       "  int idx = 0;\n"
+       "  for (int d = int(pc.ndim) - 1; d >= 0; --d) {\n"
+       "    uint sz = uint(params.p[SHAPE + uint(d)]);\n"
+       "    idx += int(i % sz) * params.p[pos + uint(d)];\n"
+       "    i /= sz;\n"
+       "  }\n"
+       "  return uint(idx);\n"
+       "}\n";
+  g << "void main() {\n"
+       "  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * "
+    << kGroupSize << "u;\n  if (i >= pc.n) return;\n";
+  for (int k = 0; k < k_in; ++k) {
+    std::string idx = "uint(params.p[" + std::to_string(1 + k) + "])";
+    if (in_access[k] == Access::dense) idx += " + i";
+    if (in_access[k] == Access::strided) {
+      idx += " + strided_index(i, SHAPE + (2u + " + std::to_string(k) + "u) * pc.ndim)";
+    }
+    g << "  " << compute_type(p.input_dtypes[k]) << " r" << k << " = "
+      << load_expr(p.input_dtypes[k], "in" + std::to_string(k) + ".d[" + idx + "]") << ";\n";
+  }
+  for (size_t c = 0; c < p.code.size(); ++c) {
+    const auto& in = p.code[c];
+    const int r = k_in + static_cast<int>(c);
+    std::string value;
+    if (in.op == ElemOp::AsType) {
+      value = cast_expr(p.register_dtype(in.args[0]), in.dtype, "r" + std::to_string(in.args[0]));
+    } else {
+      value = std::string("op_") + op_function(in.op) + "(";
+      for (int a = 0; a < op_arity(in.op); ++a) value += (a ? ", r" : "r") + std::to_string(in.args[a]);
+      value = wrap_expr(in.dtype, value + ")");
+    }
+    g << "  " << compute_type(in.dtype) << " r" << r << " = " << value << ";\n";
+  }
+  const int last = p.num_registers() - 1;
+  std::string out_idx = "uint(params.p[0])";
+  out_idx += out_access == Access::dense ? " + i" : " + strided_index(i, SHAPE + pc.ndim)";
+  g << "  out0.d[" << out_idx << "] = " << store_expr(out_dtype, "r" + std::to_string(last)) << ";\n}\n";
+  return g.str();
+}
+
+}  // namespace
+
+// Runs `p` over `inputs` into the view `out` (which may be strided: a region of a bigger
+// array). `out` must already hold its buffer.
+void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, const array& out,
+                 const Stream& s, const char* op) {
+  const uint64_t n = out.size();
+  if (n == 0) return;
+  if (n > 0xffffffffull) throw std::runtime_error(std::string("[") + op + "] more than 2^32 elements on the GPU");
+  for (auto& t : p.input_dtypes) require_dtype(t, op);
+  for (auto& in : p.code) require_dtype(in.dtype, op);
+  require_dtype(out.dtype(), op);
+
+  auto& vs = stream(s);
+  const int k_in = static_cast<int>(inputs.size());
+  std::vector<Access> access;
+  std::string key = "ew:" + p.signature() + ":";
+  for (auto& a : inputs) {
+    access.push_back(access_of(a, out.shape()));
+    key += static_cast<char>(access.back());
+  }
+  const Access out_access = out.flags().row_contiguous ? Access::dense : Access::strided;
+  key += static_cast<char>(out_access);
+  key += dtype_name(out.dtype());
+
+  auto& kernel = device().kernel_from_glsl(key, generate(p, access, out.dtype(), out_access),
+                                           static_cast<uint32_t>(k_in + 1));
+
+  std::vector<vulkan::Binding> bindings;
+  const uint32_t ndim = static_cast<uint32_t>(out.ndim());
+  std::vector<int32_t> params(1 + k_in + (2 + k_in) * ndim, 0);
+  for (int k = 0; k < k_in; ++k) {
+    View v = resident(inputs[k], vs);
+    bindings.push_back({v.buffer, false});
+    params[1 + k] = static_cast<int32_t>(v.offset);
+    if (access[k] == Access::strided) {
+      const int lead = out.ndim() - inputs[k].ndim();
+      for (int d = 0; d < inputs[k].ndim(); ++d) {
+        params[1 + k_in + (2 + k) * ndim + lead + d] =
+            inputs[k].shape()[d] == 1 ? 0 : static_cast<int32_t>(inputs[k].strides()[d]);
+      }
+    }
+  }
+  View ov = resident(out, vs);
+  bindings.push_back({ov.buffer, true});
+  params[0] = static_cast<int32_t>(ov.offset);
+  for (uint32_t d = 0; d < ndim; ++d) {
+    params[1 + k_in + d] = out.shape()[d];
+    params[1 + k_in + ndim + d] = static_cast<int32_t>(out.strides()[d]);
+  }
+  struct {
+    uint32_t n, ndim;
+  } push{static_cast<uint32_t>(n), ndim};
+  uint32_t gx, gy;
+  grid_for(n, kGroupSize, gx, gy);
+  vs.dispatch(kernel, bindings, &push, sizeof(push),
+              std::as_bytes(std::span(params)), gx, gy);
+}
+
+// A strided copy of `in` into the (possibly strided) view `out`: the empty program.
+void copy_into(const array& in, const array& out, const Stream& s, const char* op) {
+  ElementwiseProgram p;
+  p.input_dtypes = {in.dtype()};
+  if (!(in.dtype() == out.dtype())) p.code.push_back({ElemOp::AsType, out.dtype(), {0, 0, 0}});
+  run_program(p, {in}, out, s, op);
+}
+
+}  // namespace gpu
+
+void Elementwise::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  auto& vs = gpu::stream(stream());
+  gpu::alloc_output(outputs[0], vs);
+  gpu::run_program(program_, inputs, outputs[0], stream(), name());
+}
+
+}  // namespace tessera

@@ -1,0 +1,252 @@
+#include "tessera/core/array.hpp"
+
+#include <mutex>
+
+#include "backend/gpu.hpp"
+#include "tessera/core/event.hpp"
+#include "tessera/core/memory.hpp"
+#include "tessera/core/primitive.hpp"
+
+namespace tessera {
+
+namespace {
+template <typename To, typename From>
+To convert_one(From v) {
+  if constexpr (std::is_same_v<To, From>) {
+    return v;
+  } else if constexpr (std::is_same_v<From, complex64_t>) {
+    return convert_one<To>(v.real());
+  } else if constexpr (std::is_same_v<To, complex64_t>) {
+    return complex64_t(convert_one<float>(v), 0.0f);
+  } else if constexpr (std::is_same_v<To, bool>) {
+    return static_cast<float>(v) != 0.0f || static_cast<double>(v) != 0.0;
+  } else if constexpr (std::is_same_v<From, float16_t> || std::is_same_v<From, bfloat16_t>) {
+    return static_cast<To>(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, float16_t> || std::is_same_v<To, bfloat16_t>) {
+    return To(static_cast<float>(v));
+  } else {
+    return static_cast<To>(v);
+  }
+}
+}  // namespace
+
+void convert_elements(const void* src, Dtype src_dtype, void* dst, Dtype dst_dtype, size_t n) {
+  if (src_dtype == dst_dtype) {
+    std::memcpy(dst, src, n * src_dtype.size());
+    return;
+  }
+  dispatch_dtype(src_dtype, [&](auto s) {
+    using S = decltype(s);
+    dispatch_dtype(dst_dtype, [&](auto d) {
+      using D = decltype(d);
+      auto* in = static_cast<const S*>(src);
+      auto* out = static_cast<D*>(dst);
+      for (size_t i = 0; i < n; ++i) out[i] = convert_one<D>(in[i]);
+    });
+  });
+}
+
+array::array(Shape shape, Dtype dtype) : desc_(std::make_shared<Desc>()) {
+  for (auto d : shape) {
+    if (d < 0) {
+      throw std::invalid_argument("[array] negative dimension in shape " + shape_string(shape));
+    }
+  }
+  desc_->size = shape_size(shape);
+  desc_->strides = row_major_strides(shape);
+  desc_->shape = std::move(shape);
+  desc_->dtype = dtype;
+  desc_->status = Status::available;
+  desc_->data = cpu::malloc(nbytes());
+}
+
+array::array(const void* raw, Shape shape, Dtype dtype) : array(std::move(shape), dtype) {
+  if (nbytes() > 0) {
+    if (!raw) throw std::invalid_argument("[array] null data pointer for a non-empty array");
+    std::memcpy(desc_->data->host_ptr(), raw, nbytes());
+  }
+}
+
+array::array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
+             std::vector<array> inputs)
+    : desc_(std::make_shared<Desc>()) {
+  desc_->size = shape_size(shape);
+  desc_->strides = row_major_strides(shape);
+  desc_->shape = std::move(shape);
+  desc_->dtype = dtype;
+  desc_->primitive = std::move(primitive);
+  desc_->inputs = std::move(inputs);
+}
+
+std::vector<array> array::make_arrays(std::vector<Shape> shapes, const std::vector<Dtype>& dtypes,
+                                      const std::shared_ptr<Primitive>& primitive,
+                                      const std::vector<array>& inputs) {
+  std::vector<array> outs;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    outs.emplace_back(std::move(shapes[i]), dtypes[i], primitive, inputs);
+    outs.back().desc_->position = static_cast<int>(i);
+  }
+  for (size_t i = 0; i < outs.size(); ++i) {
+    for (size_t j = 0; j < outs.size(); ++j) {
+      if (i != j) outs[i].desc_->siblings.push_back(outs[j].desc_);
+    }
+  }
+  return outs;
+}
+
+void array::fill_from(const void* src, size_t n, Dtype src_dtype) {
+  if (n) convert_elements(src, src_dtype, desc_->data->host_ptr(), dtype(), n);
+}
+
+void array::check_count(size_t n) const {
+  if (n != size()) {
+    throw std::invalid_argument("[array] " + std::to_string(n) + " values cannot fill shape " +
+                                shape_string(shape()) + " (" + std::to_string(size()) +
+                                " elements)");
+  }
+}
+
+// As MLX's array::shape(dim) (which indexes with .at()): out of range is std::out_of_range.
+static int checked_dim(int dim, int ndim, const char* what) {
+  if (dim < -ndim || dim >= ndim) {
+    throw std::out_of_range(std::string("[") + what + "] dimension " + std::to_string(dim) +
+                            " is out of range for an array of dimension " + std::to_string(ndim));
+  }
+  return dim < 0 ? dim + ndim : dim;
+}
+int32_t array::shape(int dim) const {
+  return desc_->shape[checked_dim(dim, ndim(), "array::shape")];
+}
+int64_t array::strides(int dim) const {
+  return desc_->strides[checked_dim(dim, ndim(), "array::strides")];
+}
+
+std::vector<array> array::siblings() const {
+  std::vector<array> out;
+  for (auto& w : desc_->siblings) {
+    if (auto d = w.lock()) {
+      array a = *this;
+      a.desc_ = d;
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+std::vector<array> array::outputs() const {
+  auto sib = siblings();
+  std::vector<array> out(sib.size() + 1, *this);
+  for (auto& s : sib) out[s.desc_->position] = s;
+  out[desc_->position] = *this;
+  return out;
+}
+
+void array::detach() {
+  desc_->primitive = nullptr;
+  desc_->inputs.clear();
+}
+
+void array::set_data(BufferPtr buf) {
+  desc_->data = std::move(buf);
+  desc_->offset = 0;
+  desc_->strides = row_major_strides(shape());
+  desc_->flags = Flags{};
+}
+
+void array::set_data(BufferPtr buf, size_t byte_offset, Strides strides, Flags flags) {
+  desc_->data = std::move(buf);
+  desc_->offset = byte_offset;
+  desc_->strides = std::move(strides);
+  desc_->flags = flags;
+}
+
+void array::copy_shared_buffer(const array& other, const Strides& strides, Flags flags,
+                               int64_t elem_offset) {
+  desc_->data = other.desc_->data;
+  desc_->mirror = nullptr;
+  desc_->offset = other.desc_->offset + elem_offset * static_cast<int64_t>(itemsize());
+  desc_->strides = strides;
+  desc_->flags = flags;
+}
+
+void array::copy_shared_buffer(const array& other) {
+  copy_shared_buffer(other, other.strides(), other.flags(), 0);
+}
+
+size_t array::data_size() const {
+  if (size() == 0) return 0;
+  // Span in elements from the lowest to the highest address the view touches.
+  int64_t lo = 0, hi = 0;
+  for (int i = 0; i < ndim(); ++i) {
+    int64_t ext = static_cast<int64_t>(shape()[i] - 1) * strides()[i];
+    (ext < 0 ? lo : hi) += ext;
+  }
+  return static_cast<size_t>(hi - lo + 1);
+}
+
+void* array::raw_host_ptr() {
+  if (!desc_->data) return nullptr;
+  void* base = desc_->data->host_ptr();
+  if (!base) {
+    if (!desc_->mirror) {
+      auto copy = cpu::malloc(desc_->data->size());
+      gpu::download(*desc_->data, 0, copy->host_ptr(), desc_->data->size());
+      desc_->mirror = copy;
+    }
+    base = desc_->mirror->kind() == BufferKind::cpu ? desc_->mirror->host_ptr() : nullptr;
+  }
+  return base ? static_cast<char*>(base) + desc_->offset : nullptr;
+}
+
+void* array::host_ptr_checked(Dtype requested, const char* what) {
+  if (!(requested == dtype())) {
+    throw std::invalid_argument(std::string("[") + what + "] requested " + to_string(requested) +
+                                " elements of an array of dtype " + to_string(dtype()));
+  }
+  eval();
+  if (!desc_->data) {
+    throw std::runtime_error(std::string("[") + what + "] the array holds no data");
+  }
+  return raw_host_ptr();
+}
+
+ArrayDesc::~ArrayDesc() {
+  // Dropping the last handle of a long chain would otherwise recurse once per node.
+  thread_local bool unwinding = false;
+  if (unwinding || inputs.empty()) return;
+  unwinding = true;
+  std::vector<array> pending = std::move(inputs);
+  while (!pending.empty()) {
+    array a = std::move(pending.back());
+    pending.pop_back();
+    if (a.desc_.use_count() == 1) {
+      for (auto& in : a.desc_->inputs) pending.push_back(std::move(in));
+      a.desc_->inputs.clear();
+    }
+  }
+  unwinding = false;
+}
+
+void Primitive::eval_gpu(const std::vector<array>&, std::vector<array>&) {
+  throw std::runtime_error(std::string("[") + name() +
+                           "] this build of Tessera has no GPU backend");
+}
+
+void Primitive::print(std::ostream& os) const { os << name(); }
+
+}  // namespace tessera
+
+namespace tessera {
+
+std::vector<array> Primitive::jvp(const std::vector<array>&, const std::vector<array>&,
+                                  const std::vector<int>&) {
+  throw std::runtime_error(std::string("[jvp] the primitive ") + name() +
+                           " has no forward-mode derivative");
+}
+std::vector<array> Primitive::vjp(const std::vector<array>&, const std::vector<array>&,
+                                  const std::vector<int>&, const std::vector<array>&) {
+  throw std::runtime_error(std::string("[vjp] the primitive ") + name() +
+                           " has no reverse-mode derivative");
+}
+
+}  // namespace tessera

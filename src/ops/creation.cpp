@@ -1,0 +1,149 @@
+// Creation ops. Constant fills are a broadcast scalar copied into a dense array (the Copy
+// primitive), and eye/tri/linspace are elementwise programs over aranges, so every creation op
+// runs on both devices through a few kernels.
+#include "tessera/ops/creation.hpp"
+
+#include <cmath>
+
+#include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/shape.hpp"
+#include "tessera/primitives/creation.hpp"
+#include "tessera/primitives/elementwise.hpp"
+
+namespace tessera {
+
+namespace {
+void check_shape(const Shape& shape, const char* op) {
+  for (auto d : shape) {
+    if (d < 0) {
+      throw std::invalid_argument(std::string("[") + op + "] negative dimension in shape " +
+                                  shape_string(shape));
+    }
+  }
+}
+}  // namespace
+
+array full(const Shape& shape, const array& vals, Dtype dtype, StreamOrDevice s) {
+  check_shape(shape, "full");
+  array v = vals.dtype() == dtype ? vals : apply_elementwise(ElemOp::AsType, {vals}, s, dtype);
+  return contiguous(broadcast_to(v, shape, s), false, s);
+}
+array full(const Shape& shape, const array& vals, StreamOrDevice s) {
+  return full(shape, vals, vals.dtype(), s);
+}
+array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s) {
+  check_shape(shape, "zeros");
+  return full(shape, array(false, dtype), dtype, s);
+}
+array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) {
+  check_shape(shape, "ones");
+  return full(shape, array(true, dtype), dtype, s);
+}
+array zeros_like(const array& a, StreamOrDevice s) { return zeros(a.shape(), a.dtype(), s); }
+array ones_like(const array& a, StreamOrDevice s) { return ones(a.shape(), a.dtype(), s); }
+array full_like(const array& a, const array& vals, StreamOrDevice s) {
+  return full(a.shape(), vals, a.dtype(), s);
+}
+
+array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice s) {
+  if (dtype == bool_) throw std::invalid_argument("[arange] cannot use the bool dtype");
+  if (is_complex(dtype)) throw std::invalid_argument("[arange] cannot use the complex64 dtype");
+  if (step == 0 || std::isnan(step) || std::isnan(start) || std::isnan(stop)) {
+    throw std::invalid_argument("[arange] step must be a non-zero number and start/stop numbers");
+  }
+  if (std::isinf(start) || std::isinf(stop)) {
+    throw std::invalid_argument("[arange] start and stop must be finite");
+  }
+  double len = std::ceil((stop - start) / step);
+  if (len > static_cast<double>(std::numeric_limits<int32_t>::max())) {
+    throw std::invalid_argument("[arange] the range has " + std::to_string(len) +
+                                " elements, more than an int32 shape allows");
+  }
+  int32_t n = std::max<int32_t>(0, static_cast<int32_t>(len));
+  return array(Shape{n}, dtype, std::make_shared<Arange>(to_stream(s), start, step), {});
+}
+array arange(double start, double stop, double step, StreamOrDevice s) {
+  return arange(start, stop, step, float32, s);
+}
+array arange(double start, double stop, Dtype dtype, StreamOrDevice s) {
+  return arange(start, stop, 1.0, dtype, s);
+}
+array arange(double start, double stop, StreamOrDevice s) { return arange(start, stop, 1.0, float32, s); }
+array arange(double stop, Dtype dtype, StreamOrDevice s) { return arange(0.0, stop, 1.0, dtype, s); }
+array arange(double stop, StreamOrDevice s) { return arange(0.0, stop, 1.0, float32, s); }
+array arange(int start, int stop, int step, StreamOrDevice s) {
+  return arange(static_cast<double>(start), static_cast<double>(stop), static_cast<double>(step),
+                int32, s);
+}
+array arange(int start, int stop, StreamOrDevice s) { return arange(start, stop, 1, s); }
+array arange(int stop, StreamOrDevice s) { return arange(0, stop, 1, s); }
+
+array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s) {
+  if (num < 0) {
+    throw std::invalid_argument("[linspace] num must be non-negative, got " + std::to_string(num));
+  }
+  if (num == 1) return astype(array({static_cast<float>(start)}), dtype, s);
+  // t in [0, 1]; start * (1 - t) + stop * t hits both ends exactly. One fused node.
+  ProgramBuilder b;
+  int i = b.input(arange(0, num, 1.0, float32, s));
+  int n1 = b.input(array(static_cast<float>(std::max(num - 1, 1))));
+  int one = b.input(array(1.0f));
+  int lo = b.input(array(static_cast<float>(start)));
+  int hi = b.input(array(static_cast<float>(stop)));
+  int t = b.emit(ElemOp::Divide, {i, n1});
+  int tbar = b.emit(ElemOp::Subtract, {one, t});
+  int v = b.emit(ElemOp::Add, {b.emit(ElemOp::Multiply, {tbar, lo}), b.emit(ElemOp::Multiply, {t, hi})});
+  return b.finish(b.emit(ElemOp::AsType, {v}, dtype), s);
+}
+
+namespace {
+// (row + k) <cmp> col over an n x m grid, as `dtype`.
+array diagonal_mask(int n, int m, int k, ElemOp cmp, Dtype dtype, const char* op, StreamOrDevice s) {
+  if (n < 0 || m < 0) {
+    throw std::invalid_argument(std::string("[") + op + "] dimensions must be non-negative, got n=" +
+                                std::to_string(n) + " m=" + std::to_string(m));
+  }
+  ProgramBuilder b;
+  int rows = b.input(reshape(arange(0, n, s), {n, 1}, s));
+  int cols = b.input(reshape(arange(0, m, s), {1, m}, s));
+  int kk = b.input(array(k));
+  int r = b.emit(cmp, {b.emit(ElemOp::Add, {rows, kk}), cols});
+  return b.finish(b.emit(ElemOp::AsType, {r}, dtype), s);
+}
+}  // namespace
+
+array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
+  return diagonal_mask(n, m, k, ElemOp::Equal, dtype, "eye", s);
+}
+array eye(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
+array identity(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
+array tri(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
+  return diagonal_mask(n, m, k, ElemOp::GreaterEqual, dtype, "tri", s);
+}
+array tri(int n, Dtype dtype, StreamOrDevice s) { return tri(n, n, 0, dtype, s); }
+
+bool Arange::is_equivalent(const Primitive& o) const {
+  auto* a = dynamic_cast<const Arange*>(&o);
+  return a && a->start_ == start_ && a->step_ == step_;
+}
+
+}  // namespace tessera
+
+namespace tessera {
+
+// Gradients through a non-differentiable primitive are zero. For jvp an empty result means
+// "no tangent", which the transform treats as zero without materialising anything.
+std::vector<array> NonDifferentiable::jvp(const std::vector<array>&, const std::vector<array>&,
+                                          const std::vector<int>&) {
+  return {};
+}
+std::vector<array> NonDifferentiable::vjp(const std::vector<array>& primals,
+                                          const std::vector<array>&,
+                                          const std::vector<int>& argnums,
+                                          const std::vector<array>&) {
+  std::vector<array> out;
+  for (int i : argnums) out.push_back(zeros_like(primals[i], stream()));
+  return out;
+}
+
+}  // namespace tessera

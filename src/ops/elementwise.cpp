@@ -1,0 +1,374 @@
+// Elementwise programs: dtype rules, the graph node, and derivative rules. The derivative of
+// a fused program is found by replaying its instructions as plain ops and sweeping them
+// (backwards for vjp, forwards for jvp) with each op's partial derivative.
+#include "tessera/primitives/elementwise.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <optional>
+#include <sstream>
+
+#include "tessera/ops/creation.hpp"
+#include "tessera/ops/reduce.hpp"
+#include "tessera/ops/shape.hpp"
+#include "tessera/primitives/shape.hpp"
+
+namespace tessera {
+
+namespace {
+struct OpInfo {
+  const char* name;
+  const char* function;
+  int arity;
+};
+constexpr OpInfo kOps[] = {
+#define TESSERA_U(N, n) {#N, #n, 1},
+#define TESSERA_B(N, n) {#N, #n, 2},
+#define TESSERA_T(N, n) {#N, #n, 3},
+    TESSERA_UNARY_OPS(TESSERA_U) TESSERA_BINARY_OPS(TESSERA_B) TESSERA_TERNARY_OPS(TESSERA_T)
+#undef TESSERA_U
+#undef TESSERA_B
+#undef TESSERA_T
+};
+
+bool is_float_op(ElemOp op) {
+  switch (op) {
+    case ElemOp::Exp: case ElemOp::Log: case ElemOp::Log1p: case ElemOp::Sin: case ElemOp::Cos:
+    case ElemOp::Tan: case ElemOp::Tanh: case ElemOp::Sqrt: case ElemOp::Rsqrt:
+    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_comparison(ElemOp op) {
+  switch (op) {
+    case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Less: case ElemOp::LessEqual:
+    case ElemOp::Greater: case ElemOp::GreaterEqual:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_logical(ElemOp op) {
+  return op == ElemOp::LogicalAnd || op == ElemOp::LogicalOr || op == ElemOp::LogicalNot;
+}
+// Ops defined on complex64 (others reject it).
+bool supports_complex(ElemOp op) {
+  switch (op) {
+    case ElemOp::Negative: case ElemOp::Abs: case ElemOp::Square: case ElemOp::Add:
+    case ElemOp::Subtract: case ElemOp::Multiply: case ElemOp::Divide: case ElemOp::Exp:
+    case ElemOp::Log: case ElemOp::Sin: case ElemOp::Cos: case ElemOp::Sqrt:
+    case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Select: case ElemOp::AsType:
+    case ElemOp::LogicalNot: case ElemOp::LogicalAnd: case ElemOp::LogicalOr:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+const char* op_name(ElemOp op) { return kOps[static_cast<int>(op)].name; }
+const char* op_function(ElemOp op) { return kOps[static_cast<int>(op)].function; }
+
+Dtype ElementwiseProgram::register_dtype(int r) const {
+  int n = static_cast<int>(input_dtypes.size());
+  return r < n ? input_dtypes[r] : code.at(r - n).dtype;
+}
+
+std::string ElementwiseProgram::signature() const {
+  std::ostringstream os;
+  for (auto& d : input_dtypes) os << dtype_name(d) << ",";
+  os << "|";
+  for (auto& i : code) {
+    os << op_function(i.op) << ":" << dtype_name(i.dtype) << "(";
+    for (int k = 0; k < op_arity(i.op); ++k) os << (k ? "," : "") << i.args[k];
+    os << ");";
+  }
+  return os.str();
+}
+
+int ProgramBuilder::input(const array& a) {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (inputs_[i].id() == a.id()) return static_cast<int>(i);
+  }
+  if (!program_.code.empty()) {
+    throw std::logic_error("[elementwise] inputs must be registered before instructions");
+  }
+  shape_ = inputs_.empty() ? a.shape() : broadcast_shapes(shape_, a.shape(), "elementwise");
+  inputs_.push_back(a);
+  program_.input_dtypes.push_back(a.dtype());
+  return static_cast<int>(inputs_.size()) - 1;
+}
+
+int ProgramBuilder::push(ElemOp op, Dtype dtype, std::initializer_list<int> args) {
+  ElemInstr in{op, dtype, {0, 0, 0}};
+  int k = 0;
+  for (int a : args) in.args[k++] = static_cast<int16_t>(a);
+  program_.code.push_back(in);
+  return program_.num_registers() - 1;
+}
+
+int ProgramBuilder::cast(int reg, Dtype to) {
+  if (dtype(reg) == to) return reg;
+  return push(ElemOp::AsType, to, {reg});
+}
+
+ElemTyping elementwise_typing(ElemOp op, const Dtype* in, int n, Dtype target) {
+  const char* fn = op_function(op);
+  if (n != op_arity(op)) {
+    throw std::invalid_argument(std::string("[") + fn + "] expects " +
+                                std::to_string(op_arity(op)) + " operands");
+  }
+  for (int k = 0; k < n; ++k) {
+    if (is_complex(in[k]) && !supports_complex(op)) {
+      throw std::invalid_argument(std::string("[") + fn + "] is not supported for complex64");
+    }
+  }
+  ElemTyping t{{in[0], n > 1 ? in[1] : in[0], n > 2 ? in[2] : in[0]}, in[0]};
+  if (op == ElemOp::AsType) {
+    t.result = target;
+    return t;
+  }
+  if (is_logical(op)) {
+    t.operand[0] = t.operand[1] = t.result = bool_;
+    return t;
+  }
+  if (op == ElemOp::Select) {
+    Dtype v = promote_types(in[1], in[2]);
+    t.operand[0] = bool_;
+    t.operand[1] = t.operand[2] = t.result = v;
+    return t;
+  }
+  Dtype c = n == 2 ? promote_types(in[0], in[1]) : in[0];
+  if (is_float_op(op) && !issubdtype(c, inexact)) c = float32;
+  if (c == bool_ && (op == ElemOp::Negative || op == ElemOp::Subtract)) {
+    throw std::invalid_argument(std::string("[") + fn +
+                                "] is not supported for bool arrays; use logical_not");
+  }
+  if (is_complex(c) && (op == ElemOp::Maximum || op == ElemOp::Minimum)) {
+    throw std::invalid_argument(std::string("[") + fn + "] is not supported for complex64");
+  }
+  t.operand[0] = t.operand[1] = t.operand[2] = c;
+  t.result = c;
+  if (is_comparison(op)) t.result = bool_;
+  if (op == ElemOp::Abs && is_complex(c)) t.result = float32;
+  return t;
+}
+
+int ProgramBuilder::emit(ElemOp op, std::vector<int> args, Dtype astype_target) {
+  Dtype in[3] = {float32, float32, float32};
+  for (size_t k = 0; k < args.size() && k < 3; ++k) in[k] = dtype(args[k]);
+  ElemTyping t = elementwise_typing(op, in, static_cast<int>(args.size()), astype_target);
+  if (op == ElemOp::AsType) return cast(args[0], t.result);
+  for (size_t k = 0; k < args.size(); ++k) args[k] = cast(args[k], t.operand[k]);
+  switch (args.size()) {
+    case 1: return push(op, t.result, {args[0]});
+    case 2: return push(op, t.result, {args[0], args[1]});
+    default: return push(op, t.result, {args[0], args[1], args[2]});
+  }
+}
+
+array ProgramBuilder::finish(int reg, StreamOrDevice s) {
+  if (reg < static_cast<int>(inputs_.size())) return inputs_[reg];
+  // Drop instructions the output does not need (a builder may have emitted unused casts).
+  program_.code.erase(program_.code.begin() + (reg - inputs_.size() + 1), program_.code.end());
+  Stream stream = to_stream(s);
+  Dtype out_dtype = program_.out_dtype();
+  return array(shape_, out_dtype, std::make_shared<Elementwise>(stream, program_), inputs_);
+}
+
+array apply_elementwise(ElemOp op, std::vector<array> args, StreamOrDevice s, Dtype target) {
+  ProgramBuilder b;
+  std::vector<int> regs;
+  for (auto& a : args) regs.push_back(b.input(a));
+  return b.finish(b.emit(op, regs, target), s);
+}
+
+const char* Elementwise::name() const {
+  if (program_.code.size() == 1) return op_name(program_.code[0].op);
+  if (name_.empty()) {
+    std::string n = "Fused(";
+    for (size_t i = 0; i < program_.code.size(); ++i) {
+      n += (i ? "," : "");
+      n += op_name(program_.code[i].op);
+    }
+    const_cast<std::string&>(name_) = n + ")";
+  }
+  return name_.c_str();
+}
+
+bool Elementwise::is_equivalent(const Primitive& other) const {
+  auto* o = dynamic_cast<const Elementwise*>(&other);
+  return o && o->program_.signature() == program_.signature();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derivatives
+
+namespace {
+
+array ew(ElemOp op, std::vector<array> args, const Stream& s, Dtype target = float32) {
+  return apply_elementwise(op, std::move(args), s, target);
+}
+
+bool differentiable(Dtype t) { return issubdtype(t, inexact); }
+
+// d out / d args[which] as an array (broadcastable to the output), or nullopt when zero.
+std::optional<array> partial(const ElemInstr& in, const std::vector<array>& regs, int out_reg,
+                             int which, const Stream& s) {
+  const array& a = regs[in.args[0]];
+  const array& out = regs[out_reg];
+  auto scalar = [&](double v) { return array(v, out.dtype()); };
+  switch (in.op) {
+    case ElemOp::Negative: return scalar(-1);
+    case ElemOp::Abs: return ew(ElemOp::Sign, {a}, s);
+    case ElemOp::Exp: return out;
+    case ElemOp::Log: return ew(ElemOp::Divide, {scalar(1), a}, s);
+    case ElemOp::Log1p: return ew(ElemOp::Divide, {scalar(1), ew(ElemOp::Add, {a, scalar(1)}, s)}, s);
+    case ElemOp::Sin: return ew(ElemOp::Cos, {a}, s);
+    case ElemOp::Cos: return ew(ElemOp::Negative, {ew(ElemOp::Sin, {a}, s)}, s);
+    case ElemOp::Tan: {
+      array c = ew(ElemOp::Cos, {a}, s);
+      return ew(ElemOp::Divide, {scalar(1), ew(ElemOp::Square, {c}, s)}, s);
+    }
+    case ElemOp::Tanh:
+      return ew(ElemOp::Subtract, {scalar(1), ew(ElemOp::Square, {out}, s)}, s);
+    case ElemOp::Sqrt: return ew(ElemOp::Divide, {scalar(0.5), out}, s);
+    case ElemOp::Rsqrt:
+      return ew(ElemOp::Multiply, {scalar(-0.5), ew(ElemOp::Divide, {out, a}, s)}, s);
+    case ElemOp::Square: return ew(ElemOp::Multiply, {scalar(2), a}, s);
+    case ElemOp::Sigmoid:
+      return ew(ElemOp::Multiply, {out, ew(ElemOp::Subtract, {scalar(1), out}, s)}, s);
+    case ElemOp::Erfinv:
+      return ew(ElemOp::Multiply,
+                {scalar(std::sqrt(std::numbers::pi) / 2), ew(ElemOp::Exp, {ew(ElemOp::Square, {out}, s)}, s)},
+                s);
+    case ElemOp::AsType:
+      if (!differentiable(a.dtype()) || !differentiable(in.dtype)) return std::nullopt;
+      return scalar(1);
+    case ElemOp::Add: return scalar(1);
+    case ElemOp::Subtract: return scalar(which == 0 ? 1 : -1);
+    case ElemOp::Multiply: return regs[in.args[1 - which]];
+    case ElemOp::Divide: {
+      const array& b = regs[in.args[1]];
+      if (which == 0) return ew(ElemOp::Divide, {scalar(1), b}, s);
+      return ew(ElemOp::Negative, {ew(ElemOp::Divide, {out, b}, s)}, s);
+    }
+    case ElemOp::Power: {
+      const array& b = regs[in.args[1]];
+      if (which == 0) {
+        // b * a^(b-1), written to stay finite at a == 0 for b >= 1
+        array pm1 = ew(ElemOp::Power, {a, ew(ElemOp::Subtract, {b, scalar(1)}, s)}, s);
+        return ew(ElemOp::Multiply, {b, pm1}, s);
+      }
+      return ew(ElemOp::Multiply, {out, ew(ElemOp::Log, {a}, s)}, s);
+    }
+    case ElemOp::Maximum:
+    case ElemOp::Minimum: {
+      const array& b = regs[in.args[1]];
+      ElemOp cmp = in.op == ElemOp::Maximum ? ElemOp::GreaterEqual : ElemOp::LessEqual;
+      array mask = ew(cmp, {a, b}, s);
+      if (which == 1) mask = ew(ElemOp::LogicalNot, {mask}, s);
+      return ew(ElemOp::AsType, {mask}, s, out.dtype());
+    }
+    case ElemOp::Select: {
+      if (which == 0) return std::nullopt;
+      array mask = regs[in.args[0]];
+      if (which == 2) mask = ew(ElemOp::LogicalNot, {mask}, s);
+      return ew(ElemOp::AsType, {mask}, s, out.dtype());
+    }
+    default:  // sign, floor, ceil, round, comparisons, logical ops: piecewise constant
+      return std::nullopt;
+  }
+}
+
+// The program's instructions replayed as plain ops on `primals`.
+std::vector<array> replay(const ElementwiseProgram& p, const std::vector<array>& primals,
+                          const Stream& s) {
+  std::vector<array> regs(primals.begin(), primals.end());
+  for (auto& in : p.code) {
+    std::vector<array> args;
+    for (int k = 0; k < op_arity(in.op); ++k) args.push_back(regs[in.args[k]]);
+    ProgramBuilder b;
+    std::vector<int> r;
+    for (auto& a : args) r.push_back(b.input(a));
+    // Inputs already have the instruction's operand dtypes, so emit adds no casts.
+    regs.push_back(b.finish(b.emit(in.op, r, in.dtype), s));
+  }
+  return regs;
+}
+
+void accumulate(std::optional<array>& slot, array g, const array& reg, const Stream& s) {
+  g = sum_to_shape(g, reg.shape(), s);
+  if (!(g.dtype() == reg.dtype())) g = ew(ElemOp::AsType, {g}, s, reg.dtype());
+  slot = slot ? ew(ElemOp::Add, {*slot, g}, s) : g;
+}
+
+}  // namespace
+
+std::vector<array> Elementwise::vjp(const std::vector<array>& primals,
+                                    const std::vector<array>& cotangents,
+                                    const std::vector<int>& argnums,
+                                    const std::vector<array>& outputs) {
+  const Stream& s = stream();
+  std::vector<array> regs = program_.code.size() == 1 ? primals : replay(program_, primals, s);
+  if (program_.code.size() == 1) regs.push_back(outputs[0]);
+  std::vector<std::optional<array>> cot(regs.size());
+  cot.back() = cotangents[0];
+  const int n_in = static_cast<int>(primals.size());
+  for (int k = static_cast<int>(program_.code.size()) - 1; k >= 0; --k) {
+    int r = n_in + k;
+    if (!cot[r] || !differentiable(regs[r].dtype())) continue;
+    const auto& in = program_.code[k];
+    for (int w = 0; w < op_arity(in.op); ++w) {
+      const array& arg = regs[in.args[w]];
+      if (!differentiable(arg.dtype())) continue;
+      auto d = partial(in, regs, r, w, s);
+      if (!d) continue;
+      accumulate(cot[in.args[w]], ew(ElemOp::Multiply, {*cot[r], *d}, s), arg, s);
+    }
+  }
+  std::vector<array> out;
+  for (int i : argnums) {
+    out.push_back(cot[i] ? *cot[i] : zeros_like(primals[i], s));
+  }
+  return out;
+}
+
+std::vector<array> Elementwise::jvp(const std::vector<array>& primals,
+                                    const std::vector<array>& tangents,
+                                    const std::vector<int>& argnums) {
+  const Stream& s = stream();
+  std::vector<array> regs = replay(program_, primals, s);
+  std::vector<std::optional<array>> tan(regs.size());
+  for (size_t i = 0; i < argnums.size(); ++i) tan[argnums[i]] = tangents[i];
+  const int n_in = static_cast<int>(primals.size());
+  for (size_t k = 0; k < program_.code.size(); ++k) {
+    int r = n_in + static_cast<int>(k);
+    const auto& in = program_.code[k];
+    if (!differentiable(regs[r].dtype())) continue;
+    for (int w = 0; w < op_arity(in.op); ++w) {
+      if (!tan[in.args[w]]) continue;
+      auto d = partial(in, regs, r, w, s);
+      if (!d) continue;
+      array t = ew(ElemOp::Multiply, {*tan[in.args[w]], *d}, s);
+      if (!(t.dtype() == regs[r].dtype())) t = ew(ElemOp::AsType, {t}, s, regs[r].dtype());
+      if (t.shape() != regs[r].shape()) t = broadcast_to(t, regs[r].shape(), s);
+      tan[r] = tan[r] ? ew(ElemOp::Add, {*tan[r], t}, s) : t;
+    }
+  }
+  return {tan.back() ? *tan.back() : zeros_like(regs.back(), s)};
+}
+
+}  // namespace tessera
+
+#include "tessera/ops/elementwise.hpp"
+
+namespace tessera {
+array astype(const array& a, Dtype dtype, StreamOrDevice s) {
+  if (a.dtype() == dtype) return a;
+  return apply_elementwise(ElemOp::AsType, {a}, s, dtype);
+}
+array array::astype(Dtype dtype) const { return tessera::astype(*this, dtype); }
+}  // namespace tessera

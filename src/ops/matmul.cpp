@@ -1,0 +1,159 @@
+// matmul and addmm: argument checking, 1-D promotion, batch broadcasting, gradients.
+#include "tessera/ops/matmul.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "tessera/ops/creation.hpp"
+#include "tessera/ops/shape.hpp"
+#include "tessera/primitives/elementwise.hpp"
+#include "tessera/primitives/matmul.hpp"
+
+namespace tessera {
+
+namespace {
+
+void check_dtype(const char* op, const array& x) {
+  const Dtype t = x.dtype();
+  if (!(t == float16 || t == bfloat16 || t == float32 || t == float64)) {
+    throw std::invalid_argument(std::string("[") + op + "] unsupported dtype " + to_string(t) +
+                                " (shape " + shape_string(x.shape()) +
+                                "): only float16, bfloat16, float32 and float64 are supported");
+  }
+}
+
+array cast(const array& a, Dtype t, StreamOrDevice s) {
+  if (a.dtype() == t) return a;
+  return apply_elementwise(ElemOp::AsType, {a}, s, t);
+}
+
+// Shapes of the product (after 1-D promotion and batch broadcasting) and the checks, shared
+// by matmul and addmm.
+struct Plan {
+  Shape batch;
+  int32_t m, k, n;
+  Shape out_shape;  // with the 1-D axes removed
+};
+
+Plan plan(const char* op, const array& a, const array& b) {
+  if (a.ndim() == 0 || b.ndim() == 0) {
+    throw std::invalid_argument(std::string("[") + op +
+                                "] operands must have at least one dimension, got " +
+                                shape_string(a.shape()) + " @ " + shape_string(b.shape()));
+  }
+  check_dtype(op, a);
+  check_dtype(op, b);
+  Plan p;
+  const Shape& as = a.shape();
+  const Shape& bs = b.shape();
+  p.k = as.back();
+  const int32_t kb = b.ndim() == 1 ? bs[0] : bs[bs.size() - 2];
+  if (p.k != kb) {
+    throw std::invalid_argument(std::string("[") + op + "] inner dimensions differ: " +
+                                shape_string(as) + " @ " + shape_string(bs));
+  }
+  p.m = a.ndim() == 1 ? 1 : as[as.size() - 2];
+  p.n = b.ndim() == 1 ? 1 : bs.back();
+  Shape ba(as.begin(), as.end() - std::min<size_t>(as.size(), 2));
+  Shape bb(bs.begin(), bs.end() - std::min<size_t>(bs.size(), 2));
+  try {
+    p.batch = broadcast_shapes(ba, bb, op);
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument(std::string("[") + op + "] batch dimensions of " +
+                                shape_string(as) + " and " + shape_string(bs) +
+                                " cannot be broadcast together");
+  }
+  p.out_shape = p.batch;
+  if (a.ndim() > 1) p.out_shape.push_back(p.m);
+  if (b.ndim() > 1) p.out_shape.push_back(p.n);
+  return p;
+}
+
+}  // namespace
+
+array matmul(const array& a_in, const array& b_in, StreamOrDevice s) {
+  Plan p = plan("matmul", a_in, b_in);
+  const Dtype t = promote_types(a_in.dtype(), b_in.dtype());
+  array a = cast(a_in, t, s);
+  array b = cast(b_in, t, s);
+  if (a.ndim() == 1) a = reshape(a, {1, p.k}, s);
+  if (b.ndim() == 1) b = reshape(b, {p.k, 1}, s);
+  Shape sa = p.batch, sb = p.batch, so = p.batch;
+  sa.insert(sa.end(), {p.m, p.k});
+  sb.insert(sb.end(), {p.k, p.n});
+  so.insert(so.end(), {p.m, p.n});
+  a = broadcast_to(a, sa, s);
+  b = broadcast_to(b, sb, s);
+  array out(so, t, std::make_shared<Matmul>(to_stream(s)), {a, b});
+  if (so != p.out_shape) out = reshape(out, p.out_shape, s);
+  return out;
+}
+
+// beta * c + alpha * (a @ b), in the product's dtype, as one fused elementwise node over the
+// product (alpha == 1 and beta == 0 skip their terms).
+array addmm(array c, array a, array b, const float& alpha, const float& beta, StreamOrDevice s) {
+  Plan p = plan("addmm", a, b);
+  const Dtype t = promote_types(a.dtype(), b.dtype());
+  bool ok = true;
+  try {
+    ok = broadcast_shapes(c.shape(), p.out_shape, "addmm") == p.out_shape;
+  } catch (const std::invalid_argument&) {
+    ok = false;
+  }
+  if (!ok) {
+    throw std::invalid_argument("[addmm] c of shape " + shape_string(c.shape()) +
+                                " does not broadcast to the product's shape " +
+                                shape_string(p.out_shape));
+  }
+  array ab = matmul(a, b, s);
+  ProgramBuilder pb;
+  int rab = pb.input(ab);
+  int rc = beta != 0.f ? pb.input(cast(c, t, s)) : -1;
+  int ralpha = alpha != 1.f ? pb.input(array(alpha, t)) : -1;
+  int rbeta = (beta != 0.f && beta != 1.f) ? pb.input(array(beta, t)) : -1;
+  int r = rab;
+  if (ralpha >= 0) r = pb.emit(ElemOp::Multiply, {ralpha, r});
+  if (rc >= 0) {
+    int cterm = rbeta >= 0 ? pb.emit(ElemOp::Multiply, {rbeta, rc}) : rc;
+    r = pb.emit(ElemOp::Add, {cterm, r});
+  }
+  array out = pb.finish(r, s);
+  if (out.shape() != p.out_shape) out = broadcast_to(out, p.out_shape, s);
+  return out;
+}
+
+bool Matmul::is_equivalent(const Primitive& other) const {
+  return dynamic_cast<const Matmul*>(&other) != nullptr;
+}
+
+std::vector<array> Matmul::vjp(const std::vector<array>& primals,
+                               const std::vector<array>& cotangents,
+                               const std::vector<int>& argnums, const std::vector<array>&) {
+  const Stream& s = stream();
+  const array& ct = cotangents[0];
+  std::vector<array> out;
+  for (int i : argnums) {
+    if (i == 0) {
+      out.push_back(matmul(ct, swapaxes(primals[1], -1, -2, s), s));
+    } else {
+      out.push_back(matmul(swapaxes(primals[0], -1, -2, s), ct, s));
+    }
+  }
+  return out;
+}
+
+std::vector<array> Matmul::jvp(const std::vector<array>& primals,
+                               const std::vector<array>& tangents,
+                               const std::vector<int>& argnums) {
+  const Stream& s = stream();
+  std::optional<array> out;
+  for (size_t k = 0; k < argnums.size(); ++k) {
+    array term = argnums[k] == 0 ? matmul(tangents[k], primals[1], s)
+                                 : matmul(primals[0], tangents[k], s);
+    out = out ? apply_elementwise(ElemOp::Add, {*out, term}, s) : term;
+  }
+  return {*out};
+}
+
+}  // namespace tessera

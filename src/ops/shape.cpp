@@ -1,0 +1,521 @@
+// Shape ops: argument checking, view geometry and gradient rules.
+#include "tessera/ops/shape.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "tessera/ops/creation.hpp"
+#include "tessera/ops/reduce.hpp"
+#include "tessera/primitives/elementwise.hpp"
+#include "tessera/primitives/shape.hpp"
+
+namespace tessera {
+
+namespace {
+std::string axes_string(const std::vector<int>& axes) {
+  std::string s = "[";
+  for (size_t i = 0; i < axes.size(); ++i) s += (i ? "," : "") + std::to_string(axes[i]);
+  return s + "]";
+}
+
+// Resolves one -1 and checks the element count.
+Shape infer_shape(const array& a, Shape shape) {
+  int infer = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (infer >= 0) {
+        throw std::invalid_argument("[reshape] only one dimension can be -1, got " +
+                                    shape_string(shape));
+      }
+      infer = static_cast<int>(i);
+    } else if (shape[i] < 0) {
+      throw std::invalid_argument("[reshape] negative dimension in " + shape_string(shape));
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || static_cast<int64_t>(a.size()) % known != 0) {
+      throw std::invalid_argument("[reshape] cannot infer the -1 in " + shape_string(shape) +
+                                  " for an array of shape " + shape_string(a.shape()));
+    }
+    shape[infer] = static_cast<int32_t>(a.size() / known);
+  }
+  if (shape_size(shape) != static_cast<int64_t>(a.size())) {
+    throw std::invalid_argument("[reshape] cannot reshape an array of shape " +
+                                shape_string(a.shape()) + " (" + std::to_string(a.size()) +
+                                " elements) to " + shape_string(shape));
+  }
+  return shape;
+}
+
+// Python slice normalisation of one axis; returns the length.
+int32_t normalize_slice(int32_t n, int32_t& start, int32_t stop, int32_t step) {
+  if (step > 0) {
+    start = std::clamp(start < 0 ? start + n : start, 0, n);
+    stop = std::clamp(stop < 0 ? stop + n : stop, 0, n);
+    return std::max(0, (stop - start + step - 1) / step);
+  }
+  start = std::clamp(start < 0 ? start + n : start, -1, n - 1);
+  stop = std::clamp(stop < 0 ? stop + n : stop, -1, n - 1);
+  return std::max(0, (start - stop - step - 1) / (-step));
+}
+
+std::vector<int> inverse_permutation(const std::vector<int>& axes) {
+  std::vector<int> inv(axes.size());
+  for (size_t i = 0; i < axes.size(); ++i) inv[axes[i]] = static_cast<int>(i);
+  return inv;
+}
+}  // namespace
+
+array::Flags flags_for(const Shape& shape, const Strides& strides) {
+  array::Flags f;
+  int64_t expect = 1;
+  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
+    if (shape[i] != 1 && strides[i] != expect) f.row_contiguous = false;
+    expect *= shape[i];
+  }
+  expect = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] != 1 && strides[i] != expect) f.col_contiguous = false;
+    expect *= shape[i];
+  }
+  f.contiguous = f.row_contiguous || f.col_contiguous;
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+namespace views {
+void reshape(const array& in, array& out) {
+  auto st = row_major_strides(out.shape());
+  out.copy_shared_buffer(in, st, flags_for(out.shape(), st), 0);
+}
+void transpose(const array& in, array& out, const std::vector<int>& axes) {
+  Strides st(axes.size());
+  for (size_t i = 0; i < axes.size(); ++i) st[i] = in.strides()[axes[i]];
+  out.copy_shared_buffer(in, st, flags_for(out.shape(), st), 0);
+}
+void broadcast(const array& in, array& out) {
+  Strides st(out.ndim(), 0);
+  const int lead = out.ndim() - in.ndim();
+  for (int i = 0; i < in.ndim(); ++i) {
+    st[lead + i] = in.shape()[i] == 1 ? 0 : in.strides()[i];
+  }
+  array::Flags f = flags_for(out.shape(), st);
+  out.copy_shared_buffer(in, st, f, 0);
+}
+void slice(const array& in, array& out, const Shape& start, const Shape& strides) {
+  Strides st(in.ndim());
+  int64_t offset = 0;
+  for (int i = 0; i < in.ndim(); ++i) {
+    st[i] = in.strides()[i] * strides[i];
+    if (out.shape()[i] > 0) offset += static_cast<int64_t>(start[i]) * in.strides()[i];
+  }
+  out.copy_shared_buffer(in, st, flags_for(out.shape(), st), offset);
+}
+}  // namespace views
+
+// ---------------------------------------------------------------------------------------------
+// Ops
+
+array reshape(const array& a, Shape shape, StreamOrDevice s) {
+  shape = infer_shape(a, std::move(shape));
+  if (shape == a.shape()) return a;
+  return array(shape, a.dtype(), std::make_shared<Reshape>(to_stream(s), shape), {a});
+}
+
+array flatten(const array& a, int start_axis, int end_axis, StreamOrDevice s) {
+  if (a.ndim() == 0) return reshape(a, {1}, s);
+  int st = normalize_axis(start_axis, a.ndim(), "flatten");
+  int en = normalize_axis(end_axis, a.ndim(), "flatten");
+  if (st > en) {
+    throw std::invalid_argument("[flatten] start_axis " + std::to_string(start_axis) +
+                                " comes after end_axis " + std::to_string(end_axis));
+  }
+  Shape shape(a.shape().begin(), a.shape().begin() + st);
+  int32_t mid = 1;
+  for (int i = st; i <= en; ++i) mid *= a.shape()[i];
+  shape.push_back(mid);
+  shape.insert(shape.end(), a.shape().begin() + en + 1, a.shape().end());
+  return reshape(a, shape, s);
+}
+array flatten(const array& a, StreamOrDevice s) { return flatten(a, 0, -1, s); }
+
+array transpose(const array& a, std::vector<int> axes, StreamOrDevice s) {
+  if (static_cast<int>(axes.size()) != a.ndim()) {
+    throw std::invalid_argument("[transpose] axes " + axes_string(axes) +
+                                " do not match an array of shape " + shape_string(a.shape()));
+  }
+  std::vector<bool> seen(a.ndim(), false);
+  for (auto& ax : axes) {
+    ax = normalize_axis(ax, a.ndim(), "transpose");
+    if (seen[ax]) throw std::invalid_argument("[transpose] repeated axis in " + axes_string(axes));
+    seen[ax] = true;
+  }
+  bool identity = true;
+  for (int i = 0; i < a.ndim(); ++i) identity &= axes[i] == i;
+  if (identity) return a;
+  Shape shape(a.ndim());
+  for (int i = 0; i < a.ndim(); ++i) shape[i] = a.shape()[axes[i]];
+  return array(shape, a.dtype(), std::make_shared<Transpose>(to_stream(s), axes), {a});
+}
+array transpose(const array& a, StreamOrDevice s) {
+  std::vector<int> axes(a.ndim());
+  std::iota(axes.rbegin(), axes.rend(), 0);
+  return transpose(a, axes, s);
+}
+
+array swapaxes(const array& a, int axis1, int axis2, StreamOrDevice s) {
+  int a1 = normalize_axis(axis1, a.ndim(), "swapaxes");
+  int a2 = normalize_axis(axis2, a.ndim(), "swapaxes");
+  std::vector<int> axes(a.ndim());
+  std::iota(axes.begin(), axes.end(), 0);
+  std::swap(axes[a1], axes[a2]);
+  return transpose(a, axes, s);
+}
+
+array moveaxis(const array& a, int source, int destination, StreamOrDevice s) {
+  int src = normalize_axis(source, a.ndim(), "moveaxis");
+  int dst = normalize_axis(destination, a.ndim(), "moveaxis");
+  std::vector<int> axes(a.ndim());
+  std::iota(axes.begin(), axes.end(), 0);
+  axes.erase(axes.begin() + src);
+  axes.insert(axes.begin() + dst, src);
+  return transpose(a, axes, s);
+}
+
+array broadcast_to(const array& a, const Shape& shape, StreamOrDevice s) {
+  if (a.shape() == shape) return a;
+  Shape b = broadcast_shapes(a.shape(), shape, "broadcast_to");
+  if (b != shape) {
+    throw std::invalid_argument("[broadcast_to] cannot broadcast an array of shape " +
+                                shape_string(a.shape()) + " to " + shape_string(shape));
+  }
+  return array(shape, a.dtype(), std::make_shared<Broadcast>(to_stream(s), shape), {a});
+}
+
+std::vector<array> broadcast_arrays(const std::vector<array>& inputs, StreamOrDevice s) {
+  Shape shape;
+  for (auto& a : inputs) shape = broadcast_shapes(shape, a.shape(), "broadcast_arrays");
+  std::vector<array> out;
+  for (auto& a : inputs) out.push_back(broadcast_to(a, shape, s));
+  return out;
+}
+
+array expand_dims(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  const int out_ndim = a.ndim() + static_cast<int>(axes.size());
+  std::vector<int> norm;
+  for (int ax : axes) norm.push_back(normalize_axis(ax, out_ndim, "expand_dims"));
+  std::sort(norm.begin(), norm.end());
+  if (std::adjacent_find(norm.begin(), norm.end()) != norm.end()) {
+    throw std::invalid_argument("[expand_dims] repeated axis in " + axes_string(axes));
+  }
+  Shape shape;
+  size_t k = 0, j = 0;
+  for (int i = 0; i < out_ndim; ++i) {
+    if (k < norm.size() && norm[k] == i) {
+      shape.push_back(1);
+      ++k;
+    } else {
+      shape.push_back(a.shape()[j++]);
+    }
+  }
+  return reshape(a, shape, s);
+}
+array expand_dims(const array& a, int axis, StreamOrDevice s) {
+  return expand_dims(a, std::vector<int>{axis}, s);
+}
+
+array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  std::vector<bool> drop(a.ndim(), false);
+  for (int ax : axes) {
+    int n = normalize_axis(ax, a.ndim(), "squeeze");
+    if (a.shape()[n] != 1) {
+      throw std::invalid_argument("[squeeze] cannot squeeze axis " + std::to_string(ax) +
+                                  " of size " + std::to_string(a.shape()[n]) + " in shape " +
+                                  shape_string(a.shape()));
+    }
+    drop[n] = true;
+  }
+  Shape shape;
+  for (int i = 0; i < a.ndim(); ++i) {
+    if (!drop[i]) shape.push_back(a.shape()[i]);
+  }
+  return reshape(a, shape, s);
+}
+array squeeze(const array& a, int axis, StreamOrDevice s) {
+  return squeeze(a, std::vector<int>{axis}, s);
+}
+array squeeze(const array& a, StreamOrDevice s) {
+  std::vector<int> axes;
+  for (int i = 0; i < a.ndim(); ++i) {
+    if (a.shape()[i] == 1) axes.push_back(i);
+  }
+  return squeeze(a, axes, s);
+}
+
+array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevice s) {
+  if (static_cast<int>(start.size()) != a.ndim() || static_cast<int>(stop.size()) != a.ndim() ||
+      static_cast<int>(strides.size()) != a.ndim()) {
+    throw std::invalid_argument("[slice] start " + shape_string(start) + ", stop " +
+                                shape_string(stop) + " and strides " + shape_string(strides) +
+                                " must each have one entry per axis of shape " +
+                                shape_string(a.shape()));
+  }
+  Shape shape(a.ndim());
+  bool whole = true;
+  for (int i = 0; i < a.ndim(); ++i) {
+    if (strides[i] == 0) throw std::invalid_argument("[slice] stride 0 on axis " + std::to_string(i));
+    shape[i] = normalize_slice(a.shape()[i], start[i], stop[i], strides[i]);
+    whole &= shape[i] == a.shape()[i] && start[i] == 0 && strides[i] == 1;
+  }
+  if (whole) return a;
+  return array(shape, a.dtype(),
+               std::make_shared<Slice>(to_stream(s), start, stop, strides), {a});
+}
+array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) {
+  return slice(a, std::move(start), std::move(stop), Shape(a.ndim(), 1), s);
+}
+
+array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                   StreamOrDevice s) {
+  Shape region(src.ndim());
+  if (static_cast<int>(start.size()) != src.ndim() || stop.size() != start.size() ||
+      strides.size() != start.size()) {
+    throw std::invalid_argument("[slice_update] start/stop/strides must have one entry per axis");
+  }
+  for (int i = 0; i < src.ndim(); ++i) {
+    if (strides[i] == 0) throw std::invalid_argument("[slice_update] stride 0 on axis " + std::to_string(i));
+    region[i] = normalize_slice(src.shape()[i], start[i], stop[i], strides[i]);
+  }
+  array upd = broadcast_to(update, region, s);
+  if (!(upd.dtype() == src.dtype())) upd = upd.astype(src.dtype());
+  return array(src.shape(), src.dtype(),
+               std::make_shared<SliceUpdate>(to_stream(s), start, stop, strides), {src, upd});
+}
+
+array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
+  if (arrays.empty()) throw std::invalid_argument("[concatenate] no arrays to concatenate");
+  const int nd = arrays[0].ndim();
+  if (nd == 0) throw std::invalid_argument("[concatenate] zero-dimensional arrays cannot be concatenated");
+  int ax = normalize_axis(axis, nd, "concatenate");
+  Shape shape = arrays[0].shape();
+  shape[ax] = 0;
+  Dtype dtype = arrays[0].dtype();
+  for (auto& a : arrays) {
+    bool ok = a.ndim() == nd;
+    for (int i = 0; ok && i < nd; ++i) ok = i == ax || a.shape()[i] == arrays[0].shape()[i];
+    if (!ok) {
+      throw std::invalid_argument("[concatenate] shapes " + shape_string(arrays[0].shape()) +
+                                  " and " + shape_string(a.shape()) +
+                                  " differ outside the concatenation axis " + std::to_string(axis));
+    }
+    shape[ax] += a.shape()[ax];
+    dtype = promote_types(dtype, a.dtype());
+  }
+  if (arrays.size() == 1) return arrays[0];
+  for (auto& a : arrays) {
+    if (!(a.dtype() == dtype)) a = apply_elementwise(ElemOp::AsType, {a}, s, dtype);
+  }
+  return array(shape, dtype, std::make_shared<Concatenate>(to_stream(s), ax), std::move(arrays));
+}
+array concatenate(std::vector<array> arrays, StreamOrDevice s) {
+  for (auto& a : arrays) a = flatten(a, s);
+  return concatenate(std::move(arrays), 0, s);
+}
+
+array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
+  if (arrays.empty()) throw std::invalid_argument("[stack] no arrays to stack");
+  for (auto& a : arrays) {
+    if (a.shape() != arrays[0].shape()) {
+      throw std::invalid_argument("[stack] all arrays must have the same shape, got " +
+                                  shape_string(arrays[0].shape()) + " and " + shape_string(a.shape()));
+    }
+  }
+  int ax = normalize_axis(axis, arrays[0].ndim() + 1, "stack");
+  std::vector<array> expanded;
+  for (auto& a : arrays) expanded.push_back(expand_dims(a, ax, s));
+  if (expanded.size() == 1) return expanded[0];
+  return concatenate(std::move(expanded), ax, s);
+}
+array stack(const std::vector<array>& arrays, StreamOrDevice s) { return stack(arrays, 0, s); }
+
+std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s) {
+  int ax = normalize_axis(axis, a.ndim(), "split");
+  std::vector<array> out;
+  int32_t prev = 0;
+  const int32_t n = a.shape()[ax];
+  for (size_t i = 0; i <= indices.size(); ++i) {
+    int32_t stop = i < indices.size() ? indices[i] : n;
+    stop = std::clamp(stop < 0 ? stop + n : stop, 0, n);
+    int32_t start = std::min(prev, stop);
+    Shape st(a.ndim(), 0), sp = a.shape();
+    st[ax] = start;
+    sp[ax] = stop;
+    out.push_back(slice(a, st, sp, s));
+    prev = std::max(prev, stop);
+  }
+  return out;
+}
+std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s) {
+  return split(a, indices, 0, s);
+}
+std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevice s) {
+  int ax = normalize_axis(axis, a.ndim(), "split");
+  if (num_splits <= 0 || a.shape()[ax] % num_splits != 0) {
+    throw std::invalid_argument("[split] cannot split axis " + std::to_string(axis) + " of size " +
+                                std::to_string(a.shape()[ax]) + " into " +
+                                std::to_string(num_splits) + " equal parts");
+  }
+  Shape idx;
+  const int32_t step = a.shape()[ax] / num_splits;
+  for (int i = 1; i < num_splits; ++i) idx.push_back(i * step);
+  return split(a, idx, ax, s);
+}
+std::vector<array> split(const array& a, int num_splits, StreamOrDevice s) {
+  return split(a, num_splits, 0, s);
+}
+
+array contiguous(const array& a, bool allow_col_major, StreamOrDevice s) {
+  (void)allow_col_major;  // a copy is always row-major; views that are already so are shared
+  return array(a.shape(), a.dtype(), std::make_shared<Copy>(to_stream(s)), {a});
+}
+
+array make_row_contiguous(const array& a) {
+  array x = a;
+  x.eval();
+  if (x.flags().row_contiguous) return x;
+  array c = contiguous(x, false, Device(Device::cpu));
+  c.eval();
+  return c;
+}
+
+array sum_to_shape(const array& g, const Shape& shape, StreamOrDevice s) {
+  if (g.shape() == shape) return g;
+  int lead = g.ndim() - static_cast<int>(shape.size());
+  std::vector<int> axes;
+  for (int i = 0; i < g.ndim(); ++i) {
+    if (i < lead || (shape[i - lead] == 1 && g.shape()[i] != 1)) axes.push_back(i);
+  }
+  return reshape(sum(g, axes, true, s), shape, s);
+}
+
+array array::reshape(Shape shape) const { return tessera::reshape(*this, std::move(shape)); }
+array array::T() const { return tessera::transpose(*this); }
+
+// ---------------------------------------------------------------------------------------------
+// Gradients: each view's cotangent is the inverse view (or the scatter of a slice).
+
+bool Reshape::is_equivalent(const Primitive& o) const {
+  auto* r = dynamic_cast<const Reshape*>(&o);
+  return r && r->shape_ == shape_;
+}
+std::vector<array> Reshape::vjp(const std::vector<array>& primals, const std::vector<array>& cot,
+                                const std::vector<int>&, const std::vector<array>&) {
+  return {reshape(cot[0], primals[0].shape(), stream())};
+}
+std::vector<array> Reshape::jvp(const std::vector<array>&, const std::vector<array>& tan,
+                                const std::vector<int>&) {
+  return {reshape(tan[0], shape_, stream())};
+}
+
+bool Transpose::is_equivalent(const Primitive& o) const {
+  auto* t = dynamic_cast<const Transpose*>(&o);
+  return t && t->axes_ == axes_;
+}
+std::vector<array> Transpose::vjp(const std::vector<array>&, const std::vector<array>& cot,
+                                  const std::vector<int>&, const std::vector<array>&) {
+  return {transpose(cot[0], inverse_permutation(axes_), stream())};
+}
+std::vector<array> Transpose::jvp(const std::vector<array>&, const std::vector<array>& tan,
+                                  const std::vector<int>&) {
+  return {transpose(tan[0], axes_, stream())};
+}
+
+bool Broadcast::is_equivalent(const Primitive& o) const {
+  auto* b = dynamic_cast<const Broadcast*>(&o);
+  return b && b->shape_ == shape_;
+}
+std::vector<array> Broadcast::vjp(const std::vector<array>& primals, const std::vector<array>& cot,
+                                  const std::vector<int>&, const std::vector<array>&) {
+  return {sum_to_shape(cot[0], primals[0].shape(), stream())};
+}
+std::vector<array> Broadcast::jvp(const std::vector<array>&, const std::vector<array>& tan,
+                                  const std::vector<int>&) {
+  return {broadcast_to(tan[0], shape_, stream())};
+}
+
+bool Slice::is_equivalent(const Primitive& o) const {
+  auto* sl = dynamic_cast<const Slice*>(&o);
+  return sl && sl->start_ == start_ && sl->stop_ == stop_ && sl->strides_ == strides_;
+}
+std::vector<array> Slice::vjp(const std::vector<array>& primals, const std::vector<array>& cot,
+                              const std::vector<int>&, const std::vector<array>&) {
+  array z = zeros(primals[0].shape(), cot[0].dtype(), stream());
+  return {slice_update(z, cot[0], start_, stop_, strides_, stream())};
+}
+std::vector<array> Slice::jvp(const std::vector<array>&, const std::vector<array>& tan,
+                              const std::vector<int>&) {
+  return {slice(tan[0], start_, stop_, strides_, stream())};
+}
+
+std::vector<array> SliceUpdate::vjp(const std::vector<array>& primals,
+                                    const std::vector<array>& cot, const std::vector<int>& argnums,
+                                    const std::vector<array>&) {
+  std::vector<array> out;
+  for (int i : argnums) {
+    if (i == 0) {
+      array z = zeros(primals[1].shape(), cot[0].dtype(), stream());
+      out.push_back(slice_update(cot[0], z, start_, stop_, strides_, stream()));
+    } else {
+      out.push_back(slice(cot[0], start_, stop_, strides_, stream()));
+    }
+  }
+  return out;
+}
+std::vector<array> SliceUpdate::jvp(const std::vector<array>& primals,
+                                    const std::vector<array>& tan, const std::vector<int>& argnums) {
+  array t_src = zeros_like(primals[0], stream());
+  array t_upd = zeros_like(primals[1], stream());
+  for (size_t k = 0; k < argnums.size(); ++k) (argnums[k] == 0 ? t_src : t_upd) = tan[k];
+  return {slice_update(t_src, t_upd, start_, stop_, strides_, stream())};
+}
+
+std::vector<array> Concatenate::vjp(const std::vector<array>& primals,
+                                    const std::vector<array>& cot, const std::vector<int>& argnums,
+                                    const std::vector<array>&) {
+  Shape offsets{0};
+  for (auto& p : primals) offsets.push_back(offsets.back() + p.shape()[axis_]);
+  std::vector<array> out;
+  for (int i : argnums) {
+    Shape st(cot[0].ndim(), 0), sp = cot[0].shape();
+    st[axis_] = offsets[i];
+    sp[axis_] = offsets[i + 1];
+    out.push_back(slice(cot[0], st, sp, stream()));
+  }
+  return out;
+}
+std::vector<array> Concatenate::jvp(const std::vector<array>& primals,
+                                    const std::vector<array>& tan, const std::vector<int>& argnums) {
+  std::vector<array> parts;
+  for (size_t i = 0; i < primals.size(); ++i) {
+    auto it = std::find(argnums.begin(), argnums.end(), static_cast<int>(i));
+    parts.push_back(it == argnums.end() ? zeros_like(primals[i], stream())
+                                        : tan[it - argnums.begin()]);
+  }
+  return {concatenate(parts, axis_, stream())};
+}
+
+std::vector<array> Copy::vjp(const std::vector<array>&, const std::vector<array>& cot,
+                             const std::vector<int>&, const std::vector<array>&) {
+  return {cot[0]};
+}
+std::vector<array> Copy::jvp(const std::vector<array>&, const std::vector<array>& tan,
+                             const std::vector<int>&) {
+  return {tan[0]};
+}
+
+}  // namespace tessera

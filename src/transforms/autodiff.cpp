@@ -1,0 +1,267 @@
+// Reverse and forward mode over the lazy graph. Both walk only the nodes that lie between the
+// traced inputs and the outputs, in an order found without recursion.
+#include "tessera/transforms/autodiff.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tessera/core/primitive.hpp"
+#include "tessera/ops/creation.hpp"
+#include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/shape.hpp"
+
+namespace tessera {
+
+namespace {
+
+// Fresh nodes standing for the inputs, so the walk can recognise them (a Copy of a row-major
+// array shares its buffer: no data moves).
+std::vector<array> trace_inputs(const std::vector<array>& primals) {
+  std::vector<array> out;
+  for (auto& p : primals) out.push_back(contiguous(p));
+  return out;
+}
+
+// Nodes that depend on a traced input, in topological order (inputs before users). Each
+// multi-output primitive appears once.
+std::vector<array> dependent_tape(const std::vector<array>& outputs,
+                                  const std::vector<array>& inputs) {
+  std::unordered_set<std::uintptr_t> input_ids;
+  for (auto& a : inputs) input_ids.insert(a.id());
+  std::unordered_set<std::uintptr_t> visited;
+  std::unordered_set<std::uintptr_t> depends;  // nodes reached from an input
+  std::vector<array> order;
+  struct Frame {
+    array node;
+    size_t next;
+  };
+  std::vector<Frame> stack;
+  for (auto& out : outputs) {
+    if (!visited.insert(out.id()).second) continue;
+    stack.push_back({out, 0});
+    while (!stack.empty()) {
+      auto& f = stack.back();
+      if (input_ids.count(f.node.id())) {
+        depends.insert(f.node.id());
+        stack.pop_back();
+        continue;
+      }
+      const auto& ins = f.node.inputs();
+      if (f.next < ins.size()) {
+        const array& in = ins[f.next++];
+        if (visited.insert(in.id()).second) stack.push_back({in, 0});
+        continue;
+      }
+      array node = std::move(f.node);
+      stack.pop_back();
+      bool dep = std::any_of(node.inputs().begin(), node.inputs().end(),
+                             [&](const array& in) { return depends.count(in.id()) > 0; });
+      if (dep && node.has_primitive()) {
+        for (auto& o : node.outputs()) {
+          depends.insert(o.id());
+          visited.insert(o.id());
+        }
+        order.push_back(node);
+      }
+    }
+  }
+  return order;
+}
+
+void check_argnums(const std::vector<int>& argnums, size_t n, const char* op) {
+  if (argnums.empty()) throw std::invalid_argument(std::string("[") + op + "] argnums is empty");
+  for (int a : argnums) {
+    if (a < 0 || static_cast<size_t>(a) >= n) {
+      throw std::invalid_argument(std::string("[") + op + "] argnum " + std::to_string(a) +
+                                  " is out of range for " + std::to_string(n) + " inputs");
+    }
+  }
+}
+
+}  // namespace
+
+std::pair<std::vector<array>, std::vector<array>> vjp(const ArrayFn& fun,
+                                                      const std::vector<array>& primals,
+                                                      const std::vector<array>& cotangents) {
+  std::vector<array> traced = trace_inputs(primals);
+  std::vector<array> outputs = fun(traced);
+  if (cotangents.size() != outputs.size()) {
+    throw std::invalid_argument("[vjp] got " + std::to_string(cotangents.size()) +
+                                " cotangents for " + std::to_string(outputs.size()) + " outputs");
+  }
+  std::unordered_map<std::uintptr_t, array> cot;
+  auto add_cot = [&](const array& target, array g) {
+    auto it = cot.find(target.id());
+    if (it == cot.end()) {
+      cot.emplace(target.id(), std::move(g));
+    } else {
+      it->second = it->second + g;
+    }
+  };
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (cotangents[i].shape() != outputs[i].shape()) {
+      throw std::invalid_argument("[vjp] cotangent of shape " + shape_string(cotangents[i].shape()) +
+                                  " for an output of shape " + shape_string(outputs[i].shape()));
+    }
+    add_cot(outputs[i], astype(cotangents[i], outputs[i].dtype()));
+  }
+
+  std::vector<array> tape = dependent_tape(outputs, traced);
+  std::unordered_set<std::uintptr_t> depends;
+  for (auto& t : traced) depends.insert(t.id());
+  for (auto& n : tape) {
+    for (auto& o : n.outputs()) depends.insert(o.id());
+  }
+  for (auto it = tape.rbegin(); it != tape.rend(); ++it) {
+    array& node = *it;
+    auto outs = node.outputs();
+    bool any = false;
+    std::vector<array> node_cots;
+    for (auto& o : outs) {
+      auto c = cot.find(o.id());
+      if (c != cot.end()) {
+        any = true;
+        node_cots.push_back(c->second);
+      } else {
+        node_cots.push_back(zeros_like(o));
+      }
+    }
+    if (!any) continue;
+    std::vector<int> argnums;
+    const auto& ins = node.inputs();
+    for (size_t i = 0; i < ins.size(); ++i) {
+      if (depends.count(ins[i].id())) argnums.push_back(static_cast<int>(i));
+    }
+    auto grads = node.primitive().vjp(ins, node_cots, argnums, outs);
+    for (size_t k = 0; k < argnums.size(); ++k) add_cot(ins[argnums[k]], grads[k]);
+  }
+
+  std::vector<array> result;
+  for (size_t i = 0; i < traced.size(); ++i) {
+    auto c = cot.find(traced[i].id());
+    array g = c != cot.end() ? c->second : zeros_like(primals[i]);
+    if (!(g.dtype() == primals[i].dtype())) g = astype(g, primals[i].dtype());
+    result.push_back(g);
+  }
+  return {outputs, result};
+}
+
+std::pair<array, array> vjp(const std::function<array(const array&)>& fun, const array& primal,
+                            const array& cotangent) {
+  auto [outs, grads] = vjp([&](const std::vector<array>& x) { return std::vector<array>{fun(x[0])}; },
+                           {primal}, {cotangent});
+  return {outs[0], grads[0]};
+}
+
+std::pair<std::vector<array>, std::vector<array>> jvp(const ArrayFn& fun,
+                                                      const std::vector<array>& primals,
+                                                      const std::vector<array>& tangents) {
+  if (primals.size() != tangents.size()) {
+    throw std::invalid_argument("[jvp] got " + std::to_string(tangents.size()) + " tangents for " +
+                                std::to_string(primals.size()) + " primals");
+  }
+  for (size_t i = 0; i < primals.size(); ++i) {
+    if (primals[i].shape() != tangents[i].shape()) {
+      throw std::invalid_argument("[jvp] tangent of shape " + shape_string(tangents[i].shape()) +
+                                  " for a primal of shape " + shape_string(primals[i].shape()));
+    }
+  }
+  std::vector<array> traced = trace_inputs(primals);
+  std::vector<array> outputs = fun(traced);
+  std::unordered_map<std::uintptr_t, array> tan;
+  for (size_t i = 0; i < traced.size(); ++i) tan.emplace(traced[i].id(), tangents[i]);
+  for (auto& node : dependent_tape(outputs, traced)) {
+    std::vector<int> argnums;
+    std::vector<array> node_tans;
+    const auto& ins = node.inputs();
+    for (size_t i = 0; i < ins.size(); ++i) {
+      auto t = tan.find(ins[i].id());
+      if (t != tan.end()) {
+        argnums.push_back(static_cast<int>(i));
+        node_tans.push_back(t->second);
+      }
+    }
+    if (argnums.empty()) continue;
+    auto outs = node.outputs();
+    auto res = node.primitive().jvp(ins, node_tans, argnums);
+    for (size_t k = 0; k < outs.size() && k < res.size(); ++k) tan.insert_or_assign(outs[k].id(), res[k]);
+  }
+  std::vector<array> out_tans;
+  for (auto& o : outputs) {
+    auto t = tan.find(o.id());
+    out_tans.push_back(t != tan.end() ? t->second : zeros_like(o));
+  }
+  return {outputs, out_tans};
+}
+
+std::pair<array, array> jvp(const std::function<array(const array&)>& fun, const array& primal,
+                            const array& tangent) {
+  auto [outs, tans] = jvp([&](const std::vector<array>& x) { return std::vector<array>{fun(x[0])}; },
+                          {primal}, {tangent});
+  return {outs[0], tans[0]};
+}
+
+ValueAndGradFn value_and_grad(const ArrayFn& fun, const std::vector<int>& argnums) {
+  return [fun, argnums](const std::vector<array>& inputs) {
+    check_argnums(argnums, inputs.size(), "value_and_grad");
+    std::vector<array> selected;
+    for (int a : argnums) selected.push_back(inputs[a]);
+    std::vector<array> outputs;
+    auto inner = [&](const std::vector<array>& sel) {
+      std::vector<array> all = inputs;
+      for (size_t k = 0; k < argnums.size(); ++k) all[argnums[k]] = sel[k];
+      outputs = fun(all);
+      if (outputs.empty() || outputs[0].ndim() != 0) {
+        throw std::invalid_argument(
+            "[value_and_grad] the function must return a scalar (0-d array) first, got shape " +
+            (outputs.empty() ? std::string("nothing") : shape_string(outputs[0].shape())));
+      }
+      return std::vector<array>{outputs[0]};
+    };
+    auto [outs, grads] = vjp(inner, selected, {array(1.0f)});
+    (void)outs;
+    return std::make_pair(outputs, grads);
+  };
+}
+ValueAndGradFn value_and_grad(const ArrayFn& fun, int argnum) {
+  return value_and_grad(fun, std::vector<int>{argnum});
+}
+SimpleValueAndGradFn value_and_grad(const std::function<array(const std::vector<array>&)>& fun,
+                                    const std::vector<int>& argnums) {
+  auto vg = value_and_grad([fun](const std::vector<array>& x) { return std::vector<array>{fun(x)}; },
+                           argnums);
+  return [vg](const std::vector<array>& x) {
+    auto [v, g] = vg(x);
+    return std::make_pair(v[0], g);
+  };
+}
+SimpleValueAndGradFn value_and_grad(const std::function<array(const std::vector<array>&)>& fun,
+                                    int argnum) {
+  return value_and_grad(fun, std::vector<int>{argnum});
+}
+std::function<std::pair<array, array>(const array&)> value_and_grad(
+    const std::function<array(const array&)>& fun) {
+  auto vg = value_and_grad([fun](const std::vector<array>& x) { return fun(x[0]); }, 0);
+  return [vg](const array& x) {
+    auto [v, g] = vg({x});
+    return std::make_pair(v, g[0]);
+  };
+}
+
+std::function<std::vector<array>(const std::vector<array>&)> grad(
+    const std::function<array(const std::vector<array>&)>& fun, const std::vector<int>& argnums) {
+  auto vg = value_and_grad(fun, argnums);
+  return [vg](const std::vector<array>& x) { return vg(x).second; };
+}
+std::function<std::vector<array>(const std::vector<array>&)> grad(
+    const std::function<array(const std::vector<array>&)>& fun, int argnum) {
+  return grad(fun, std::vector<int>{argnum});
+}
+std::function<array(const array&)> grad(const std::function<array(const array&)>& fun) {
+  auto vg = value_and_grad(fun);
+  return [vg](const array& x) { return vg(x).second; };
+}
+
+}  // namespace tessera

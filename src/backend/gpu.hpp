@@ -8,10 +8,10 @@
 
 #include "tessera/core/array.hpp"
 #include "tessera/core/device.hpp"
+#include "tessera/gpu.hpp"
 
 namespace tessera::gpu {
 
-bool is_available();
 BufferPtr malloc(size_t bytes);
 
 size_t active_memory();

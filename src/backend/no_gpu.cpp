@@ -23,5 +23,9 @@ void eval(const std::vector<array>&, std::vector<array>&) { absent(); }
 std::function<void()> submit(Stream) { return [] {}; }
 void synchronize(Stream) {}
 void download(Buffer&, size_t, void*, size_t) { absent(); }
+std::unordered_map<std::string, std::variant<std::string, size_t>> device_info() { absent(); }
+uint64_t dispatch_count() { return 0; }
+uint64_t kernel_compiles() { return 0; }
+uint64_t validation_messages() { return 0; }
 
 }  // namespace tessera::gpu

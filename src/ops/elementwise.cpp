@@ -185,18 +185,21 @@ array apply_elementwise(ElemOp op, std::vector<array> args, StreamOrDevice s, Dt
   return b.finish(b.emit(op, regs, target), s);
 }
 
-const char* Elementwise::name() const {
-  if (program_.code.size() == 1) return op_name(program_.code[0].op);
-  if (name_.empty()) {
-    std::string n = "Fused(";
+Elementwise::Elementwise(Stream s, ElementwiseProgram program)
+    : Primitive(s), program_(std::move(program)) {
+  if (program_.code.size() == 1) {
+    name_ = op_name(program_.code[0].op);
+  } else {
+    name_ = "Fused(";
     for (size_t i = 0; i < program_.code.size(); ++i) {
-      n += (i ? "," : "");
-      n += op_name(program_.code[i].op);
+      name_ += (i ? "," : "");
+      name_ += op_name(program_.code[i].op);
     }
-    const_cast<std::string&>(name_) = n + ")";
+    name_ += ")";
   }
-  return name_.c_str();
 }
+
+const char* Elementwise::name() const { return name_.c_str(); }
 
 bool Elementwise::is_equivalent(const Primitive& other) const {
   auto* o = dynamic_cast<const Elementwise*>(&other);

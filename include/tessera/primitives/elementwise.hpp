@@ -97,8 +97,7 @@ class ProgramBuilder {
 // output and any strides.
 class Elementwise : public Primitive {
  public:
-  Elementwise(Stream s, ElementwiseProgram program)
-      : Primitive(s), program_(std::move(program)) {}
+  Elementwise(Stream s, ElementwiseProgram program);
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   const char* name() const override;

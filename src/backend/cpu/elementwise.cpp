@@ -34,7 +34,16 @@ bool eigen_unary(const T* a, T* out, int64_t n) {
     using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
     Eigen::Map<const Arr> x(a, n);
     Eigen::Map<Arr> y(out, n);
-    if constexpr (op == ElemOp::Exp) { y = x.exp(); return true; }
+    if constexpr (op == ElemOp::Exp) {
+      // Eigen clamps the argument below (about -88.4 for float), so exp(-inf) would come out
+      // as ~1e-38 instead of 0: the rare underflowing inputs are recomputed exactly.
+      const T lo = std::is_same_v<T, float> ? T(-87) : T(-707);
+      y = x.exp();
+      for (int64_t i = 0; i < n; ++i) {
+        if (a[i] < lo) out[i] = std::exp(a[i]);
+      }
+      return true;
+    }
     else if constexpr (op == ElemOp::Log) { y = x.log(); return true; }
     else if constexpr (op == ElemOp::Log1p) { y = x.log1p(); return true; }
     else if constexpr (op == ElemOp::Sin) { y = x.sin(); return true; }

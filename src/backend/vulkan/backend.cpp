@@ -1,4 +1,5 @@
 // The GPU side of the core's backend interface (backend/gpu.hpp) on top of the Vulkan runtime.
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -98,6 +99,50 @@ void require_dtype(Dtype t, const char* op) {
                              c.device_name + " does not offer; use the CPU stream");
   }
 }
+
+std::unordered_map<std::string, std::variant<std::string, size_t>> device_info() {
+  const auto& c = device().caps();
+  const char* arch = c.type == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU     ? "discrete"
+                     : c.type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ? "integrated"
+                     : c.type == VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU    ? "virtual"
+                     : c.type == VK_PHYSICAL_DEVICE_TYPE_CPU            ? "cpu"
+                                                                        : "other";
+  VkPhysicalDeviceMemoryProperties mem{};
+  vkGetPhysicalDeviceMemoryProperties(device().physical(), &mem);
+  size_t device_local = 0;
+  for (uint32_t i = 0; i < mem.memoryHeapCount; ++i) {
+    if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
+      device_local = std::max<size_t>(device_local, mem.memoryHeaps[i].size);
+    }
+  }
+  VkPhysicalDeviceProperties props{};
+  vkGetPhysicalDeviceProperties(device().physical(), &props);
+  return {
+      {"device_name", c.device_name},
+      {"architecture", std::string(arch)},
+      {"max_buffer_size", static_cast<size_t>(c.max_storage_buffer_range)},
+      {"memory_size", device_local},
+      {"max_recommended_working_set_size", device_local},
+      {"resource_limit", static_cast<size_t>(props.limits.maxMemoryAllocationCount)},
+      {"subgroup_size", static_cast<size_t>(c.subgroup_size)},
+      {"max_shared_memory", static_cast<size_t>(c.max_shared_memory)},
+      {"float16", static_cast<size_t>(c.float16_arith)},
+      {"float64", static_cast<size_t>(c.float64)},
+      {"int64", static_cast<size_t>(c.int64)},
+      {"cooperative_matrix", static_cast<size_t>(c.cooperative_matrix)},
+      {"zero_copy", static_cast<size_t>(c.host_visible_device_local)},
+  };
+}
+
+uint64_t dispatch_count() {
+  if (!is_available()) return 0;
+  std::lock_guard<std::mutex> lock(streams_mutex());
+  uint64_t n = 0;
+  for (auto& [i, s] : streams()) n += s->dispatches_recorded();
+  return n;
+}
+uint64_t kernel_compiles() { return is_available() ? device().runtime_compiles() : 0; }
+uint64_t validation_messages() { return is_available() ? device().validation_messages() : 0; }
 
 void grid_for(uint64_t items, uint32_t group, uint32_t& gx, uint32_t& gy) {
   uint64_t groups = (items + group - 1) / group;

@@ -1,7 +1,7 @@
 // The body of every elementwise op, named op_<function> after the op list in
 // include/tessera/primitives/elementwise.hpp and overloaded on the compute type. The generated
 // fused kernels call these; their CPU twins are backend/cpu/elementwise_functors.hpp.
-// float64 transcendentals are evaluated in float32: GLSL has no double-precision exp/sin/log.
+// float64 transcendentals come from float64_math.glsl (GLSL has none in double precision).
 #ifndef TESSERA_ELEMENTWISE_OPS_GLSL
 #define TESSERA_ELEMENTWISE_OPS_GLSL
 #include "dtype.glsl"
@@ -69,6 +69,7 @@ float op_power(float a, float b) {
 }
 float op_log1p(float x) {
   float u = 1.0 + x;
+  if (isinf(u) && u > 0.0) return u;  // log1p(+inf) = +inf; the correction would be inf / inf
   return u == 1.0 ? x : log(u) * (x / (u - 1.0));
 }
 // Giles' single-precision erfinv, the same polynomial as the CPU kernel.
@@ -125,17 +126,26 @@ float op_tanh(float a) { return tanh(a); }
 float op_sigmoid(float a) { return 1.0 / (1.0 + exp(-a)); }
 
 #ifdef TS_FLOAT64
+#include "float64_math.glsl"
 TS_FLOAT_COMMON(double)
-double op_exp(double a) { return double(exp(float(a))); }
-double op_log(double a) { return double(log(float(a))); }
-double op_log1p(double a) { return double(op_log1p(float(a))); }
-double op_sin(double a) { return double(sin(float(a))); }
-double op_cos(double a) { return double(cos(float(a))); }
-double op_tan(double a) { return double(tan(float(a))); }
-double op_tanh(double a) { return double(tanh(float(a))); }
-double op_sigmoid(double a) { return 1.0lf / (1.0lf + double(exp(float(-a)))); }
+double op_exp(double a) { return ts_d_exp(a); }
+double op_log(double a) { return ts_d_log(a); }
+double op_log1p(double a) { return ts_d_log1p(a); }
+double op_sin(double a) { return ts_d_sin(a); }
+double op_cos(double a) { return ts_d_cos(a); }
+double op_tan(double a) { return ts_d_tan(a); }
+double op_tanh(double a) { return ts_d_tanh(a); }
+double op_sigmoid(double a) { return 1.0lf / (1.0lf + ts_d_exp(-a)); }
+// erfinv keeps the single-precision polynomial on both backends (the CPU kernel does too).
 double op_erfinv(double a) { return double(op_erfinv(float(a))); }
-double op_power(double a, double b) { return double(op_power(float(a), float(b))); }
+double op_power(double a, double b) {
+  if (a >= 0.0lf) return (b == 0.0lf) ? 1.0lf : ts_d_exp(b * ts_d_log(a));
+  if (b == floor(b)) {
+    double r = (b == 0.0lf) ? 1.0lf : ts_d_exp(b * ts_d_log(-a));
+    return mod(b, 2.0lf) == 0.0lf ? r : -r;
+  }
+  return ts_d_nan();
+}
 #endif
 
 // ---- bool: + is or, * is and (as NumPy)

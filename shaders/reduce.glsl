@@ -61,9 +61,9 @@ void main() {
   const uint tpr = 1u << pc.tpr_shift;
   const uint lane = t & (tpr - 1u);
   const uint task = group_index() * (WG >> pc.tpr_shift) + (t >> pc.tpr_shift);
-  const bool active = task < pc.tasks;
+  const bool live = task < pc.tasks;
   ACC_T acc = INIT;
-  if (active) {
+  if (live) {
     const uint row = task / pc.parts, part = task - row * pc.parts;
     const uint begin = part * pc.part_len;
     const uint end = min(pc.n, begin + pc.part_len);
@@ -94,7 +94,7 @@ void main() {
     if (t == 0u) {
       ACC_T r = sg_sh[0];
       for (uint s = 1u; s < gl_NumSubgroups; ++s) r = APPLY(r, sg_sh[s]);
-      if (active) dst.d[pc.out_off + task] = STORE(r);
+      if (live) dst.d[pc.out_off + task] = STORE(r);
     }
     return;
   }
@@ -105,7 +105,7 @@ void main() {
     if (lane < s) sh[t] = APPLY(sh[t], sh[t + s]);
     barrier();
   }
-  if (active && lane == 0u) dst.d[pc.out_off + task] = STORE(sh[t]);
+  if (live && lane == 0u) dst.d[pc.out_off + task] = STORE(sh[t]);
 }
 
 #elif defined(TS_COL)
@@ -129,9 +129,9 @@ void main() {
   const uint tile = g % pc.tiles, rest = g / pc.tiles;
   const uint k1 = rest % pc.K1, part = rest / pc.K1;
   const uint k2 = tile * cx + tx;
-  const bool active = k2 < pc.K2 && part < pc.parts;
+  const bool live = k2 < pc.K2 && part < pc.parts;
   ACC_T acc = INIT;
-  if (active) {
+  if (live) {
     const uint begin = part * pc.part_len;
     const uint end = min(pc.R, begin + pc.part_len);
     uint idx = pc.in_off + k1 * pc.os + (begin + ty) * pc.rs + k2;
@@ -147,7 +147,7 @@ void main() {
     }
     acc = sh[t];
   }
-  if (active && ty == 0u) dst.d[pc.out_off + (part * pc.K1 + k1) * pc.K2 + k2] = STORE(acc);
+  if (live && ty == 0u) dst.d[pc.out_off + (part * pc.K1 + k1) * pc.K2 + k2] = STORE(acc);
 }
 
 #elif defined(TS_ARG)
@@ -185,10 +185,10 @@ void main() {
     const uint tpr = 1u << pc.tpr_shift;
     const uint lane = t & (tpr - 1u);
     const uint row = group_index() * (WG >> pc.tpr_shift) + (t >> pc.tpr_shift);
-    const bool active = row < pc.outer;
+    const bool live = row < pc.outer;
     VAL_T best = VAL_T(0);
     uint bi = NONE;
-    if (active) {
+    if (live) {
       const uint base = pc.in_off + row * pc.n;
       for (uint j = lane; j < pc.n; j += tpr) {
         VAL_T v = LOADV(src.d[base + j]);
@@ -205,7 +205,7 @@ void main() {
       }
       barrier();
     }
-    if (active && lane == 0u) dst.d[row] = shi[t] == NONE ? 0u : shi[t];
+    if (live && lane == 0u) dst.d[row] = shi[t] == NONE ? 0u : shi[t];
     return;
   }
   const uint o = group_index() * WG + t;

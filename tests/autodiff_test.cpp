@@ -3,6 +3,8 @@
 // differentiable elementwise op in both call forms, with broadcasting; to every shape op; to
 // fused expressions. Then grad of grad, argnums, broadcasting gradients, zero gradients, and
 // the transforms' own contracts (value_and_grad's scalar rule, vjp of several outputs).
+// The float64 checks run on the CPU (the GPU computes float64 transcendentals in float32, see
+// shaders/elementwise_ops.glsl); OnEveryDevice checks float32 gradients on every device.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,6 +33,11 @@ using tessera::test::for_each_device;
 using tessera::test::random_array;
 using tessera::test::values;
 using Fn = tessera::test::Fn;
+
+// The default device is the CPU for the test's lifetime.
+struct CpuOnly : tessera::test::DefaultDeviceGuard {
+  CpuOnly() : DefaultDeviceGuard(Device(Device::cpu)) {}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Every differentiable elementwise op.
@@ -79,6 +86,7 @@ std::vector<GradOp> grad_ops() {
 }
 
 TEST(AutodiffElementwise, EveryOpAgainstFiniteDifferences) {
+  const CpuOnly cpu_only;
   auto ops = grad_ops();
   // Every unary/binary op of the list is here or is bool-valued.
   EXPECT_EQ(ops.size(), 19u - 1u + 15u - 8u);
@@ -107,6 +115,7 @@ TEST(AutodiffElementwise, EveryOpAgainstFiniteDifferences) {
 }
 
 TEST(AutodiffElementwise, KinksOnTheOtherSide) {
+  const CpuOnly cpu_only;
   // abs for negative inputs, maximum/minimum with either operand winning.
   array neg = random_array({2, 3}, 31, float64, -2.0, -0.2);
   EXPECT_TRUE(check_grad([](const std::vector<array>& a) { return array(abs(a[0])); }, {neg}));
@@ -117,6 +126,7 @@ TEST(AutodiffElementwise, KinksOnTheOtherSide) {
 }
 
 TEST(AutodiffElementwise, WhereAndAstype) {
+  const CpuOnly cpu_only;
   array cond = array({true, false, true, false, false, true}, Shape{2, 3});
   auto sel = [cond](const std::vector<array>& x) { return array(where(cond, x[0], x[1])); };
   array x = random_array({2, 3}, 41, float64);
@@ -145,7 +155,8 @@ TEST(AutodiffElementwise, WhereAndAstype) {
 // Fused expressions
 
 TEST(AutodiffFused, ExpressionsAgainstFiniteDifferences) {
-  for_each_device([](Device) {
+  const CpuOnly cpu_only;
+  {
     array x = random_array({2, 3}, 51, float64);
     array y = random_array({3}, 52, float64, 0.5, 2.0);
     const std::vector<std::pair<const char*, Fn>> fns = {
@@ -173,11 +184,12 @@ TEST(AutodiffFused, ExpressionsAgainstFiniteDifferences) {
       SCOPED_TRACE(name);
       EXPECT_TRUE(check_grad(f, {x, y}));
     }
-  });
+  }
 }
 
 // The fused node's rule gives the same gradient as the op-by-op graph.
 TEST(AutodiffFused, FusedAndUnfusedGradientsAgree) {
+  const CpuOnly cpu_only;
   array x = random_array({4}, 61, float64);
   Device d = default_device();
   auto fused = [](const array& v) { return array(sin(v) * 2 + exp(-v * v) * v); };
@@ -206,6 +218,7 @@ TEST(AutodiffFused, FusedAndUnfusedGradientsAgree) {
 // Shape ops
 
 TEST(AutodiffShape, EveryShapeOpAgainstFiniteDifferences) {
+  const CpuOnly cpu_only;
   array x = random_array({2, 3, 4}, 71, float64);
   array y = random_array({2, 2, 4}, 72, float64);
   const std::vector<std::pair<const char*, Fn>> fns = {
@@ -250,6 +263,7 @@ TEST(AutodiffShape, EveryShapeOpAgainstFiniteDifferences) {
 // The transforms
 
 TEST(AutodiffTransforms, GradOfGrad) {
+  const CpuOnly cpu_only;
   std::function<array(const array&)> f = [](const array& x) { return array(sin(x)); };
   auto d1 = grad(f);
   auto d2 = grad(d1);
@@ -269,6 +283,7 @@ TEST(AutodiffTransforms, GradOfGrad) {
 }
 
 TEST(AutodiffTransforms, ValueAndGradOfScalarFunctions) {
+  const CpuOnly cpu_only;
   // f(x, y) = sum(x * y + sin(x)); gradients y + cos(x) and x.
   auto f = [](const std::vector<array>& v) { return sum(v[0] * v[1] + sin(v[0])); };
   array x = random_array({2, 3}, 81, float64);
@@ -306,6 +321,7 @@ TEST(AutodiffTransforms, ValueAndGradOfScalarFunctions) {
 }
 
 TEST(AutodiffTransforms, NonScalarOutputIsRejected) {
+  const CpuOnly cpu_only;
   auto f = [](const std::vector<array>& v) { return array(v[0] * 2.0); };
   array x = random_array({3}, 91, float64);
   EXPECT_THROW(value_and_grad(f)({x}), std::invalid_argument);
@@ -313,6 +329,7 @@ TEST(AutodiffTransforms, NonScalarOutputIsRejected) {
 }
 
 TEST(AutodiffTransforms, BroadcastingGradientsSumBackToInputShape) {
+  const CpuOnly cpu_only;
   // f(x, b, s) = sum((x + b) * s) with x (2,3), b (3,), s (): db = sum over rows of s, ds = sum(x+b).
   auto f = [](const std::vector<array>& v) { return sum((v[0] + v[1]) * v[2]); };
   array x = array({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, Shape{2, 3}, float64);
@@ -338,6 +355,7 @@ TEST(AutodiffTransforms, BroadcastingGradientsSumBackToInputShape) {
 }
 
 TEST(AutodiffTransforms, JvpMatchesVjpDirectionalDerivative) {
+  const CpuOnly cpu_only;
   auto f = [](const array& x) { return array(sin(x) * x + exp(x * 0.5)); };
   array x = random_array({5}, 101, float64);
   array t = random_array({5}, 102, float64);
@@ -359,6 +377,7 @@ TEST(AutodiffTransforms, JvpMatchesVjpDirectionalDerivative) {
 }
 
 TEST(AutodiffTransforms, SeveralOutputsAndUnusedInputs) {
+  const CpuOnly cpu_only;
   ArrayFn f = [](const std::vector<array>& v) {
     return std::vector<array>{array(v[0] * v[1]), array(sin(v[0]))};
   };
@@ -396,6 +415,21 @@ TEST(AutodiffTransforms, OnEveryDevice) {
     EXPECT_EQ(g[0].dtype(), float32);
     EXPECT_TRUE(allclose(g[0], {std::exp(0.1), std::exp(0.2), std::exp(0.3)}, 1e-6, 0));
     EXPECT_TRUE(allclose(x, {0.1f, 0.2f, 0.3f}, 0, 0));
+    // A fused expression's float32 gradient on this device against float64 on the CPU.
+    auto f = [](const std::vector<array>& v) {
+      return sum(sin(v[0]) * 2 + exp(-v[0] * v[0]) * v[0] + v[0] * v[1]);
+    };
+    array a = random_array({2, 3}, 121);
+    array b = random_array({3}, 122);
+    auto g32 = grad(f, std::vector<int>{0, 1})({a, b});
+    std::vector<array> g64;
+    {
+      CpuOnly cpu;
+      g64 = grad(f, std::vector<int>{0, 1})({astype(a, float64), astype(b, float64)});
+      eval(g64);
+    }
+    EXPECT_TRUE(allclose(g32[0], values(g64[0]), 1e-5, 1e-5));
+    EXPECT_TRUE(allclose(g32[1], values(g64[1]), 1e-5, 1e-5));
   });
 }
 

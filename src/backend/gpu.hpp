@@ -4,6 +4,7 @@
 // the GPU is simply absent.
 #include <cstddef>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/array.hpp"
@@ -24,8 +25,9 @@ void clear_cache();
 
 // Records the primitive of `outputs` on its stream (inputs are made GPU-resident first).
 void eval(const std::vector<array>& inputs, std::vector<array>& outputs);
-// Submits what `s` has recorded; the returned function waits for that work to finish.
-std::function<void()> submit(Stream s);
+// Submits what `s` has recorded; returns a function that waits for that work to finish and
+// one that tells (without blocking) whether it has.
+std::pair<std::function<void()>, std::function<bool()>> submit(Stream s);
 void synchronize(Stream s);
 
 // Host copy of a GPU buffer's bytes (for device-local memory without a host mapping).

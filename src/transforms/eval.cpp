@@ -162,8 +162,8 @@ void evaluate(std::vector<array> outputs, bool async) {
   auto flush = [&](int stream_index) {
     auto it = unsubmitted.find(stream_index);
     if (it == unsubmitted.end() || it->second.empty()) return;
-    auto waiter = gpu::submit(gpu_streams.at(stream_index));
-    for (auto& e : it->second) e->set_device_wait(waiter);
+    auto [wait, poll] = gpu::submit(gpu_streams.at(stream_index));
+    for (auto& e : it->second) e->set_device_wait(wait, poll);
     it->second.clear();
   };
   // Submits the GPU work that `in` waits on (if it is an unsubmitted GPU node).

@@ -24,10 +24,11 @@ class Event {
     cv_.notify_all();
   }
   // GPU nodes: once their batch is submitted, waiting means waiting for that submission.
-  void set_device_wait(std::function<void()> wait) {
+  void set_device_wait(std::function<void()> wait, std::function<bool()> poll) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       device_wait_ = std::move(wait);
+      device_poll_ = std::move(poll);
     }
     cv_.notify_all();
   }
@@ -49,9 +50,10 @@ class Event {
     std::lock_guard<std::mutex> lock(mutex_);
     if (error_) std::rethrow_exception(error_);
   }
+  // Finished (successfully or not), without blocking.
   bool is_signaled() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return done_;
+    return done_ || (device_poll_ && device_poll_());
   }
 
  private:
@@ -60,6 +62,7 @@ class Event {
   bool done_ = false;
   std::exception_ptr error_;
   std::function<void()> device_wait_;
+  std::function<bool()> device_poll_;
 };
 
 }  // namespace tessera

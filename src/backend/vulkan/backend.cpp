@@ -48,10 +48,10 @@ void eval(const std::vector<array>& inputs, std::vector<array>& outputs) {
   outputs[0].primitive().eval_gpu(inputs, outputs);
 }
 
-std::function<void()> submit(Stream s) {
+std::pair<std::function<void()>, std::function<bool()>> submit(Stream s) {
   auto& vs = stream(s);
   uint64_t ticket = vs.submit();
-  return [&vs, ticket] { vs.wait(ticket); };
+  return {[&vs, ticket] { vs.wait(ticket); }, [&vs, ticket] { return vs.done(ticket); }};
 }
 
 void synchronize(Stream s) { stream(s).synchronize(); }

@@ -10,7 +10,10 @@ target_sources(tessera PRIVATE
   backend/vulkan/creation.cpp
   backend/vulkan/elementwise.cpp
   backend/vulkan/shape.cpp
-  backend/vulkan/pending_kernels.cpp)
+  backend/vulkan/reduce.cpp
+  backend/vulkan/random.cpp
+  backend/vulkan/matmul.cpp
+  backend/vulkan/misc.cpp)
 # runtime.hpp includes <vulkan/vulkan.h>, so Vulkan is PUBLIC; glslang is an implementation detail.
 target_link_libraries(tessera
   PUBLIC Vulkan::Vulkan

@@ -1,0 +1,168 @@
+// Double-precision exp, log, sin, cos, tan, tanh and friends. GLSL offers these for float
+// only, so float64 elementwise kernels would otherwise lose half their digits. Classic
+// argument reduction + polynomials (Taylor / atanh series), accurate to a few ulp for
+// |x| < 1e6 in the trigonometric functions (Cody-Waite reduction; beyond that it degrades).
+#ifndef TESSERA_FLOAT64_MATH_GLSL
+#define TESSERA_FLOAT64_MATH_GLSL
+
+double ts_d_inf() { return packDouble2x32(uvec2(0u, 0x7ff00000u)); }
+double ts_d_nan() { return packDouble2x32(uvec2(0u, 0x7ff80000u)); }
+
+// 2^n for n far outside the exponent range of one ldexp step.
+double ts_d_scale(double p, int n) {
+  int h = n / 2;
+  return ldexp(ldexp(p, h), n - h);
+}
+
+// exp(r) for |r| <= 0.35: Taylor series to degree 13 (remainder < 1e-17).
+double ts_d_exp_poly(double r) {
+  double p = 1.0lf / 6227020800.0lf;
+  p = p * r + 1.0lf / 479001600.0lf;
+  p = p * r + 1.0lf / 39916800.0lf;
+  p = p * r + 1.0lf / 3628800.0lf;
+  p = p * r + 1.0lf / 362880.0lf;
+  p = p * r + 1.0lf / 40320.0lf;
+  p = p * r + 1.0lf / 5040.0lf;
+  p = p * r + 1.0lf / 720.0lf;
+  p = p * r + 1.0lf / 120.0lf;
+  p = p * r + 1.0lf / 24.0lf;
+  p = p * r + 1.0lf / 6.0lf;
+  p = p * r + 0.5lf;
+  p = p * r + 1.0lf;
+  return p * r + 1.0lf;
+}
+
+const double TS_LN2_HI = 6.93147180369123816490e-01lf;
+const double TS_LN2_LO = 1.90821492927058770002e-10lf;
+
+double ts_d_exp(double x) {
+  if (isnan(x)) return x;
+  if (x > 709.782712893384lf) return ts_d_inf();
+  if (x < -745.2lf) return 0.0lf;
+  double n = roundEven(x * 1.4426950408889634074lf);
+  double r = (x - n * TS_LN2_HI) - n * TS_LN2_LO;
+  return ts_d_scale(ts_d_exp_poly(r), int(n));
+}
+
+// exp(y) - 1 for |y| <= 1.2 without cancellation: y * sum_k y^k / (k+1)!, to degree 21.
+double ts_d_expm1_small(double y) {
+  double inv = 1.0lf / 51090942171709440000.0lf;  // 1/21!
+  double p = inv;
+  for (int k = 20; k >= 1; --k) {
+    inv *= double(k + 1);  // 1/k!
+    p = p * y + inv;
+  }
+  return p * y;
+}
+
+double ts_d_log(double x) {
+  if (isnan(x) || x < 0.0lf) return ts_d_nan();
+  if (x == 0.0lf) return -ts_d_inf();
+  if (isinf(x)) return x;
+  int e;
+  double m = frexp(x, e);  // x = m * 2^e, m in [0.5, 1)
+  if (m < 0.70710678118654752440lf) {
+    m *= 2.0lf;
+    e -= 1;
+  }
+  double f = m - 1.0lf;
+  double s = f / (2.0lf + f);  // |s| <= 0.172; log(m) = 2 atanh(s)
+  double s2 = s * s;
+  double p = 1.0lf / 25.0lf;
+  p = p * s2 + 1.0lf / 23.0lf;
+  p = p * s2 + 1.0lf / 21.0lf;
+  p = p * s2 + 1.0lf / 19.0lf;
+  p = p * s2 + 1.0lf / 17.0lf;
+  p = p * s2 + 1.0lf / 15.0lf;
+  p = p * s2 + 1.0lf / 13.0lf;
+  p = p * s2 + 1.0lf / 11.0lf;
+  p = p * s2 + 1.0lf / 9.0lf;
+  p = p * s2 + 1.0lf / 7.0lf;
+  p = p * s2 + 1.0lf / 5.0lf;
+  p = p * s2 + 1.0lf / 3.0lf;
+  p = p * s2 + 1.0lf;
+  double de = double(e);
+  return (de * TS_LN2_HI + 2.0lf * s * p) + de * TS_LN2_LO;
+}
+
+double ts_d_log1p(double x) {
+  double u = 1.0lf + x;
+  if (u == 1.0lf) return x;
+  if (isinf(u) || isnan(u)) return ts_d_log(u);
+  return ts_d_log(u) * (x / (u - 1.0lf));
+}
+
+// sin and cos of r in [-pi/4, pi/4]: Taylor series to degree 19 / 20.
+double ts_d_sin_poly(double r) {
+  double r2 = r * r;
+  double p = -1.0lf / 121645100408832000.0lf;
+  p = p * r2 + 1.0lf / 355687428096000.0lf;
+  p = p * r2 - 1.0lf / 1307674368000.0lf;
+  p = p * r2 + 1.0lf / 6227020800.0lf;
+  p = p * r2 - 1.0lf / 39916800.0lf;
+  p = p * r2 + 1.0lf / 362880.0lf;
+  p = p * r2 - 1.0lf / 5040.0lf;
+  p = p * r2 + 1.0lf / 120.0lf;
+  p = p * r2 - 1.0lf / 6.0lf;
+  return r + r * r2 * p;
+}
+double ts_d_cos_poly(double r) {
+  double r2 = r * r;
+  double p = 1.0lf / 2432902008176640000.0lf;
+  p = p * r2 - 1.0lf / 6402373705728000.0lf;
+  p = p * r2 + 1.0lf / 20922789888000.0lf;
+  p = p * r2 - 1.0lf / 87178291200.0lf;
+  p = p * r2 + 1.0lf / 479001600.0lf;
+  p = p * r2 - 1.0lf / 3628800.0lf;
+  p = p * r2 + 1.0lf / 40320.0lf;
+  p = p * r2 - 1.0lf / 720.0lf;
+  p = p * r2 + 1.0lf / 24.0lf;
+  p = p * r2 - 0.5lf;
+  return 1.0lf + r2 * p;
+}
+
+// x = k * pi/2 + r with pi/2 split in three parts (Cody-Waite); returns the quadrant k mod 4.
+int ts_d_reduce(double x, out double r) {
+  double k = roundEven(x * 0.63661977236758134308lf);
+  r = ((x - k * 1.57079632673412561417e+00lf) - k * 6.07710050630396597660e-11lf) -
+      k * 2.02226624871116645580e-21lf;
+  return int(mod(k, 4.0lf));
+}
+
+double ts_d_sin(double x) {
+  if (isinf(x) || isnan(x)) return ts_d_nan();
+  double r;
+  int q = ts_d_reduce(x, r);
+  double v = (q & 1) == 0 ? ts_d_sin_poly(r) : ts_d_cos_poly(r);
+  return q >= 2 ? -v : v;
+}
+double ts_d_cos(double x) {
+  if (isinf(x) || isnan(x)) return ts_d_nan();
+  double r;
+  int q = ts_d_reduce(x, r);
+  double v = (q & 1) == 0 ? ts_d_cos_poly(r) : ts_d_sin_poly(r);
+  return (q == 1 || q == 2) ? -v : v;
+}
+double ts_d_tan(double x) {
+  if (isinf(x) || isnan(x)) return ts_d_nan();
+  double r;
+  int q = ts_d_reduce(x, r);
+  double s = ts_d_sin_poly(r), c = ts_d_cos_poly(r);
+  return (q & 1) == 0 ? s / c : -c / s;
+}
+double ts_d_tanh(double x) {
+  if (isnan(x)) return x;
+  double a = abs(x);
+  double t;
+  if (a > 22.0lf) {
+    t = 1.0lf;
+  } else if (a < 0.55lf) {
+    double e = ts_d_expm1_small(2.0lf * a);  // tanh = expm1(2a) / (expm1(2a) + 2)
+    t = e / (e + 2.0lf);
+  } else {
+    t = 1.0lf - 2.0lf / (ts_d_exp(2.0lf * a) + 1.0lf);
+  }
+  return x < 0.0lf ? -t : t;
+}
+
+#endif

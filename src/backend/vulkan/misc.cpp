@@ -1,0 +1,12 @@
+// Vulkan evaluation of the primitives that compute nothing on the GPU.
+#include "backend/vulkan/gpu_array.hpp"
+#include "tessera/primitives/misc.hpp"
+
+namespace tessera {
+
+// StopGradient's output shares its input's buffer, on every device.
+void StopGradient::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  outputs[0].copy_shared_buffer(inputs[0]);
+}
+
+}  // namespace tessera

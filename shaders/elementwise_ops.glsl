@@ -68,6 +68,7 @@ float op_power(float a, float b) {
   return ts_nan();
 }
 float op_log1p(float x) {
+  if (x < -1.0) return ts_nan();  // log of a negative (some drivers give -inf for log(-inf))
   float u = 1.0 + x;
   if (isinf(u) && u > 0.0) return u;  // log1p(+inf) = +inf; the correction would be inf / inf
   return u == 1.0 ? x : log(u) * (x / (u - 1.0));

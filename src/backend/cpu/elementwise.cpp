@@ -214,21 +214,25 @@ void Elementwise::eval_cpu(const std::vector<array>& inputs, std::vector<array>&
   const int out_size = static_cast<int>(out.itemsize());
   const int regs = p.num_registers();
 
+  // Small arrays use short blocks, so a tiny node touches (and fills) little scratch.
+  const int64_t block = std::min(kBlock, n);
   cpu::parallel_for(n, 8 * kBlock, [&](int64_t lo, int64_t hi) {
-    // Scratch: one block per register (8 bytes covers every dtype).
-    std::vector<char> scratch(static_cast<size_t>(regs) * kBlock * 8);
+    // Scratch: one block per register (8 bytes covers every dtype), reused across calls.
+    thread_local std::vector<char> scratch;
+    const size_t need = static_cast<size_t>(regs) * kBlock * 8;
+    if (scratch.size() < need) scratch.resize(need);
     std::vector<const void*> reg_ptr(regs);
     // Broadcast scalars are expanded once per thread.
     for (int i = 0; i < n_in; ++i) {
       if (plans[i].how != InputPlan::scalar) continue;
       char* dst = scratch.data() + static_cast<size_t>(i) * kBlock * 8;
-      for (int64_t k = 0; k < kBlock; ++k) {
+      for (int64_t k = 0; k < block; ++k) {
         std::memcpy(dst + k * plans[i].itemsize, plans[i].base, plans[i].itemsize);
       }
       reg_ptr[i] = dst;
     }
-    for (int64_t start = lo; start < hi; start += kBlock) {
-      const int64_t len = std::min(kBlock, hi - start);
+    for (int64_t start = lo; start < hi; start += block) {
+      const int64_t len = std::min(block, hi - start);
       for (int i = 0; i < n_in; ++i) {
         auto& pl = plans[i];
         if (pl.how == InputPlan::dense) {

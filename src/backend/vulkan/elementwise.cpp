@@ -4,6 +4,7 @@
 // pattern through glslang, and cached (in memory, and as SPIR-V + pipeline cache on disk).
 #include <sstream>
 
+#include "backend/vulkan/glsl_types.hpp"
 #include "backend/vulkan/gpu_array.hpp"
 #include "tessera/primitives/elementwise.hpp"
 #include "tessera/primitives/shape.hpp"
@@ -13,90 +14,7 @@ namespace gpu {
 
 namespace {
 
-const char* storage_type(Dtype t) {
-  switch (t.val) {
-    case Dtype::Val::bool_: case Dtype::Val::uint8: return "uint8_t";
-    case Dtype::Val::int8: return "int8_t";
-    case Dtype::Val::uint16: case Dtype::Val::float16: case Dtype::Val::bfloat16: return "uint16_t";
-    case Dtype::Val::int16: return "int16_t";
-    case Dtype::Val::uint32: return "uint";
-    case Dtype::Val::int32: return "int";
-    case Dtype::Val::uint64: return "uint64_t";
-    case Dtype::Val::int64: return "int64_t";
-    case Dtype::Val::float32: return "float";
-    case Dtype::Val::float64: return "double";
-    case Dtype::Val::complex64: return "vec2";
-  }
-  return "float";
-}
-
-const char* compute_type(Dtype t) {
-  switch (t.val) {
-    case Dtype::Val::bool_: return "bool";
-    case Dtype::Val::uint8: case Dtype::Val::uint16: case Dtype::Val::uint32: return "uint";
-    case Dtype::Val::int8: case Dtype::Val::int16: case Dtype::Val::int32: return "int";
-    case Dtype::Val::uint64: return "uint64_t";
-    case Dtype::Val::int64: return "int64_t";
-    case Dtype::Val::float16: case Dtype::Val::bfloat16: case Dtype::Val::float32: return "float";
-    case Dtype::Val::float64: return "double";
-    case Dtype::Val::complex64: return "vec2";
-  }
-  return "float";
-}
-
-std::string load_expr(Dtype t, const std::string& raw) {
-  switch (t.val) {
-    case Dtype::Val::float16: return "ts_f16_to_float(uint(" + raw + "))";
-    case Dtype::Val::bfloat16: return "ts_bf16_to_float(uint(" + raw + "))";
-    case Dtype::Val::bool_: return "(uint(" + raw + ") != 0u)";
-    case Dtype::Val::uint8: case Dtype::Val::uint16: return "uint(" + raw + ")";
-    case Dtype::Val::int8: case Dtype::Val::int16: return "int(" + raw + ")";
-    default: return raw;
-  }
-}
-
-std::string store_expr(Dtype t, const std::string& v) {
-  switch (t.val) {
-    case Dtype::Val::float16: return "uint16_t(ts_float_to_f16(" + v + "))";
-    case Dtype::Val::bfloat16: return "uint16_t(ts_float_to_bf16(" + v + "))";
-    case Dtype::Val::bool_: return "uint8_t(" + v + " ? 1u : 0u)";
-    case Dtype::Val::uint8: return "uint8_t(" + v + ")";
-    case Dtype::Val::int8: return "int8_t(" + v + ")";
-    case Dtype::Val::uint16: return "uint16_t(" + v + ")";
-    case Dtype::Val::int16: return "int16_t(" + v + ")";
-    default: return v;
-  }
-}
-
-// Rounds a freshly computed value to its dtype's range/precision.
-std::string wrap_expr(Dtype t, const std::string& v) {
-  switch (t.val) {
-    case Dtype::Val::float16: return "ts_round_f16(" + v + ")";
-    case Dtype::Val::bfloat16: return "ts_round_bf16(" + v + ")";
-    case Dtype::Val::int8: return "ts_wrap_i8(" + v + ")";
-    case Dtype::Val::int16: return "ts_wrap_i16(" + v + ")";
-    case Dtype::Val::uint8: return "ts_wrap_u8(" + v + ")";
-    case Dtype::Val::uint16: return "ts_wrap_u16(" + v + ")";
-    default: return v;
-  }
-}
-
-std::string cast_expr(Dtype from, Dtype to, const std::string& v) {
-  const std::string T = compute_type(to);
-  std::string r;
-  if (to == bool_) {
-    r = from == complex64 ? "(" + v + " != vec2(0.0))" : "(" + v + " != " + compute_type(from) + "(0))";
-  } else if (from == bool_) {
-    r = to == complex64 ? "vec2(" + v + " ? 1.0 : 0.0, 0.0)" : "(" + v + " ? " + T + "(1) : " + T + "(0))";
-  } else if (from == complex64) {
-    r = T + "(" + v + ".x)";
-  } else if (to == complex64) {
-    r = "vec2(float(" + v + "), 0.0)";
-  } else {
-    r = T + "(" + v + ")";
-  }
-  return wrap_expr(to, r);
-}
+using namespace glsl;
 
 // How a kernel reads an operand / writes its output.
 enum class Access : char { dense = 'd', scalar = 's', strided = 'x' };

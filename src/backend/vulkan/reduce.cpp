@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "backend/vulkan/glsl_types.hpp"
 #include "backend/vulkan/gpu_array.hpp"
 #include "tessera/primitives/reduce.hpp"
 #include "tessera/primitives/shape.hpp"
@@ -28,37 +29,9 @@ namespace {
 
 using RT = Reduce::ReduceType;
 
-const char* storage_type(Dtype t) {
-  switch (t.val) {
-    case Dtype::Val::bool_: case Dtype::Val::uint8: return "uint8_t";
-    case Dtype::Val::int8: return "int8_t";
-    case Dtype::Val::uint16: case Dtype::Val::float16: case Dtype::Val::bfloat16: return "uint16_t";
-    case Dtype::Val::int16: return "int16_t";
-    case Dtype::Val::uint32: return "uint";
-    case Dtype::Val::int32: return "int";
-    case Dtype::Val::uint64: return "uint64_t";
-    case Dtype::Val::int64: return "int64_t";
-    case Dtype::Val::float32: return "float";
-    case Dtype::Val::float64: return "double";
-    case Dtype::Val::complex64: return "vec2";
-  }
-  return "float";
-}
-
-// The type a kernel computes in for a dtype (bool as bool).
-const char* compute_type(Dtype t) {
-  switch (t.val) {
-    case Dtype::Val::bool_: return "bool";
-    case Dtype::Val::uint8: case Dtype::Val::uint16: case Dtype::Val::uint32: return "uint";
-    case Dtype::Val::int8: case Dtype::Val::int16: case Dtype::Val::int32: return "int";
-    case Dtype::Val::uint64: return "uint64_t";
-    case Dtype::Val::int64: return "int64_t";
-    case Dtype::Val::float16: case Dtype::Val::bfloat16: case Dtype::Val::float32: return "float";
-    case Dtype::Val::float64: return "double";
-    case Dtype::Val::complex64: return "vec2";
-  }
-  return "float";
-}
+using glsl::compute_type;
+using glsl::storage_type;
+using glsl::store_expr;
 
 // A stored element (expression `x` of the storage type) as a value of its compute type, except
 // bool, which reads as uint 0/1.
@@ -69,20 +42,6 @@ std::string value_expr(Dtype t, const std::string& x) {
     case Dtype::Val::bool_: case Dtype::Val::uint8: case Dtype::Val::uint16: return "uint(" + x + ")";
     case Dtype::Val::int8: case Dtype::Val::int16: return "int(" + x + ")";
     default: return "(" + x + ")";
-  }
-}
-
-// A value of the output's compute type (expression `v`) as its storage type.
-std::string store_expr(Dtype t, const std::string& v) {
-  switch (t.val) {
-    case Dtype::Val::float16: return "uint16_t(ts_float_to_f16(" + v + "))";
-    case Dtype::Val::bfloat16: return "uint16_t(ts_float_to_bf16(" + v + "))";
-    case Dtype::Val::bool_: return "uint8_t((" + v + ") ? 1u : 0u)";
-    case Dtype::Val::uint8: return "uint8_t(" + v + ")";
-    case Dtype::Val::int8: return "int8_t(" + v + ")";
-    case Dtype::Val::uint16: return "uint16_t(" + v + ")";
-    case Dtype::Val::int16: return "int16_t(" + v + ")";
-    default: return v;
   }
 }
 

@@ -9,6 +9,7 @@ target_sources(tessera PRIVATE
   backend/vulkan/backend.cpp
   backend/vulkan/creation.cpp
   backend/vulkan/elementwise.cpp
+  backend/vulkan/glsl_types.cpp
   backend/vulkan/shape.cpp
   backend/vulkan/reduce.cpp
   backend/vulkan/random.cpp

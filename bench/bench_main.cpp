@@ -37,8 +37,8 @@ void BM_gemm(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   if (skip_if_absent(state, state.range(1))) return;
   mx::StreamOrDevice s = device_of(state.range(1));
-  mx::array a = mx::random::normal({n, n});
-  mx::array b = mx::random::normal({n, n});
+  mx::array a = mx::random::normal({n, n}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
+  mx::array b = mx::random::normal({n, n}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
   mx::eval(a, b);
   for (auto _ : state) {
     mx::array c = mx::matmul(a, b, s);
@@ -61,7 +61,7 @@ void BM_ew_chain(benchmark::State& state) {
   const bool fused = state.range(2) != 0;
   if (skip_if_absent(state, state.range(1))) return;
   mx::StreamOrDevice s = device_of(state.range(1));
-  mx::array x = mx::random::normal({n});
+  mx::array x = mx::random::normal({n}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
   mx::eval(x);
   for (auto _ : state) {
     mx::array y = fused ? chain_fused(x, s) : chain_unfused(x, s);
@@ -71,15 +71,32 @@ void BM_ew_chain(benchmark::State& state) {
 }
 
 void BM_sum_last(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(1));
   if (skip_if_absent(state, state.range(0))) return;
   mx::StreamOrDevice s = device_of(state.range(0));
-  mx::array x = mx::random::normal({4096, 4096});
+  mx::array x = mx::random::normal({n, n}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
   mx::eval(x);
   for (auto _ : state) {
     mx::array y = mx::sum(x, -1, false, s);
     mx::eval(y);
   }
-  set_rate(state, {"GB/s", 4.0 * 4096 * 4096 + 4.0 * 4096});
+  set_rate(state, {"GB/s", 4.0 * n * n + 4.0 * n});
+}
+
+// Cost of one small op inside a long batch: 1000 dependent adds on 1024 floats, one eval.
+void BM_dispatch_overhead(benchmark::State& state) {
+  if (skip_if_absent(state, state.range(0))) return;
+  mx::StreamOrDevice s = device_of(state.range(0));
+  mx::array x = mx::ones({1024});
+  mx::eval(x);
+  constexpr int kOps = 1000;
+  for (auto _ : state) {
+    mx::array y = x;
+    for (int i = 0; i < kOps; ++i) y = mx::add(y, x, s);
+    mx::eval(y);
+  }
+  state.counters["us_per_op"] = benchmark::Counter(
+      1e6 / kOps, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 // Prints each median as a JSON line too.
@@ -90,23 +107,23 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
     const char* tag = std::getenv("TESSERA_BENCH_TAG");
     for (const auto& r : runs) {
       if (r.aggregate_name != "median" || r.error_occurred) continue;
-      std::string name = r.run_name.function_name + "/" + r.run_name.args;
       auto [workload, variant] = describe(r);
       for (const auto& [unit, counter] : r.counters) {
-        if (unit != "GFLOP/s" && unit != "GB/s") continue;
+        if (unit != "GFLOP/s" && unit != "GB/s" && unit != "us_per_op") continue;
         double ms = r.GetAdjustedRealTime();  // every benchmark here reports milliseconds
         std::fprintf(stderr,
                      "{\"tag\": \"%s\", \"system\": \"tessera\", \"workload\": \"%s\", "
                      "\"variant\": \"%s\", \"unit\": \"%s\", \"rate\": %.3f, \"median_ms\": %.4f}\n",
                      tag ? tag : "local", workload.c_str(), variant.c_str(), unit.c_str(),
-                     counter.value, ms);
+                     unit == "us_per_op" ? counter.value * 1e6 : counter.value, ms);
       }
     }
   }
 
  private:
   static std::pair<std::string, std::string> describe(const Run& r) {
-    const std::string& f = r.run_name.function_name;
+    std::string f = r.run_name.function_name;
+    if (f.rfind("Big/", 0) == 0) f = f.substr(4);
     const std::string& args = r.run_name.args;
     auto arg = [&](int i) {
       size_t pos = 0;
@@ -117,10 +134,12 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
       return {"gemm_" + std::to_string(arg(0)), arg(1) ? "vulkan" : "cpu"};
     }
     if (f == "BM_ew_chain") {
-      std::string size = arg(0) == (1 << 20) ? "1M" : "16M";
+      std::string size = std::to_string(arg(0) >> 20) + "M";
       return {"ew_chain_" + size, std::string(arg(1) ? "vulkan" : "cpu") + (arg(2) ? " fused" : " unfused")};
     }
-    return {"sum_4096x4096_last", arg(0) ? "vulkan" : "cpu"};
+    if (f == "BM_dispatch_overhead") return {"dispatch_overhead_1024x1000", arg(0) ? "vulkan" : "cpu"};
+    const std::string n = std::to_string(arg(1));
+    return {"sum_" + n + "x" + n + "_last", arg(0) ? "vulkan" : "cpu"};
   }
 };
 
@@ -130,8 +149,17 @@ BENCHMARK(BM_gemm)->ArgsProduct({{256, 1024, 2048}, {0, 1}})->Unit(benchmark::kM
     ->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_ew_chain)->ArgsProduct({{1 << 20, 1 << 24}, {0, 1}, {1, 0}})
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
-BENCHMARK(BM_sum_last)->ArgsProduct({{0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK(BM_sum_last)->ArgsProduct({{0, 1}, {4096}})->Unit(benchmark::kMillisecond)->UseRealTime()
     ->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_dispatch_overhead)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()
+    ->Repetitions(5)->ReportAggregatesOnly(true);
+// The sizes of PERFORMANCE.md's GPU table (run them on a real GPU: --benchmark_filter=Big).
+BENCHMARK(BM_gemm)->Name("Big/BM_gemm")->Args({4096, 1})->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ew_chain)->Name("Big/BM_ew_chain")->Args({1 << 28, 1, 1})->Args({1 << 28, 1, 0})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_sum_last)->Name("Big/BM_sum_last")->Args({1, 8192})->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

@@ -105,7 +105,7 @@ float op_erfinv(float x) {
 
 #define TS_FLOAT_COMMON(T)                                            \
   TS_ARITH(T)                                                         \
-  T op_divide(T a, T b) { return a / b; }                             \
+  T op_divide(T a, T b) { precise T r = a / b; return r; }           \
   T op_negative(T a) { return -a; }                                   \
   T op_abs(T a) { return abs(a); }                                    \
   T op_sign(T a) { return sign(a); }                                  \
@@ -114,8 +114,8 @@ float op_erfinv(float x) {
   T op_round(T a) { return roundEven(a); }                            \
   T op_sqrt(T a) { return sqrt(a); }                                  \
   T op_rsqrt(T a) { return inversesqrt(a); }                          \
-  T op_maximum(T a, T b) { return isnan(a) ? a : (a > b ? a : b); }   \
-  T op_minimum(T a, T b) { return isnan(a) ? a : (a < b ? a : b); }
+  T op_maximum(T a, T b) { return (isnan(a) || isnan(b)) ? a + b : max(a, b); } \
+  T op_minimum(T a, T b) { return (isnan(a) || isnan(b)) ? a + b : min(a, b); }
 
 TS_FLOAT_COMMON(float)
 float op_exp(float a) { return exp(a); }

@@ -399,7 +399,9 @@ TEST_F(VulkanOps, RandomDistributions) {
     if (!gpu_supports(t)) continue;
     const double tol = t == float32 ? 1e-6 : default_rtol(t);
     EXPECT_TRUE(agree(random::uniform({257}, t, k, GPU), random::uniform({257}, t, k, CPU), tol, tol)) << to_string(t);
-    EXPECT_TRUE(agree(random::normal({257}, t, 0.0f, 1.0f, k, GPU), random::normal({257}, t, 0.0f, 1.0f, k, CPU), 1e-5, 1e-5)) << to_string(t);
+    // erfinv goes through log(), whose last bits differ between the CPU and GPU libraries.
+    const double ntol = t == float32 || t == float64 ? 1e-5 : default_rtol(t);
+    EXPECT_TRUE(agree(random::normal({257}, t, 0.0f, 1.0f, k, GPU), random::normal({257}, t, 0.0f, 1.0f, k, CPU), ntol, ntol)) << to_string(t);
   }
   auto [a, b] = random::split(k, GPU);
   auto [c, d] = random::split(k, CPU);

@@ -188,7 +188,10 @@ void* array::raw_host_ptr() {
   if (!desc_->data) return nullptr;
   void* base = desc_->data->host_ptr();
   if (!base) {
-    if (!desc_->mirror) {
+    // Device-local GPU memory: one download per array, kept as its CPU mirror.
+    static std::mutex mirror_mutex;
+    std::lock_guard<std::mutex> lock(mirror_mutex);
+    if (!desc_->mirror || desc_->mirror->kind() != BufferKind::cpu) {
       auto copy = cpu::malloc(desc_->data->size());
       gpu::download(*desc_->data, 0, copy->host_ptr(), desc_->data->size());
       desc_->mirror = copy;

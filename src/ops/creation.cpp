@@ -82,14 +82,16 @@ array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s
   if (num < 0) {
     throw std::invalid_argument("[linspace] num must be non-negative, got " + std::to_string(num));
   }
-  if (num == 1) return astype(array({static_cast<float>(start)}), dtype, s);
+  // float64 ranges are computed in float64, everything else in float32 (as MLX).
+  const Dtype t_dtype = dtype == float64 ? float64 : float32;
+  if (num == 1) return astype(array(start, t_dtype), dtype, s).reshape({1});
   // t in [0, 1]; start * (1 - t) + stop * t hits both ends exactly. One fused node.
   ProgramBuilder b;
-  int i = b.input(arange(0, num, 1.0, float32, s));
-  int n1 = b.input(array(static_cast<float>(std::max(num - 1, 1))));
-  int one = b.input(array(1.0f));
-  int lo = b.input(array(static_cast<float>(start)));
-  int hi = b.input(array(static_cast<float>(stop)));
+  int i = b.input(arange(0, num, 1.0, t_dtype, s));
+  int n1 = b.input(array(std::max(num - 1, 1), t_dtype));
+  int one = b.input(array(1, t_dtype));
+  int lo = b.input(array(start, t_dtype));
+  int hi = b.input(array(stop, t_dtype));
   int t = b.emit(ElemOp::Divide, {i, n1});
   int tbar = b.emit(ElemOp::Subtract, {one, t});
   int v = b.emit(ElemOp::Add, {b.emit(ElemOp::Multiply, {tbar, lo}), b.emit(ElemOp::Multiply, {t, hi})});

@@ -77,15 +77,21 @@ Dtype ElementwiseProgram::register_dtype(int r) const {
 }
 
 std::string ElementwiseProgram::signature() const {
-  std::ostringstream os;
-  for (auto& d : input_dtypes) os << dtype_name(d) << ",";
-  os << "|";
+  // Built on every GPU dispatch (the kernel cache key): plain appends, no streams.
+  std::string sig;
+  sig.reserve(16 * (input_dtypes.size() + code.size()));
+  for (auto& d : input_dtypes) (sig += dtype_name(d)) += ',';
+  sig += '|';
   for (auto& i : code) {
-    os << op_function(i.op) << ":" << dtype_name(i.dtype) << "(";
-    for (int k = 0; k < op_arity(i.op); ++k) os << (k ? "," : "") << i.args[k];
-    os << ");";
+    ((sig += op_function(i.op)) += ':') += dtype_name(i.dtype);
+    sig += '(';
+    for (int k = 0; k < op_arity(i.op); ++k) {
+      if (k) sig += ',';
+      sig += std::to_string(i.args[k]);
+    }
+    sig += ");";
   }
-  return os.str();
+  return sig;
 }
 
 int ProgramBuilder::input(const array& a) {

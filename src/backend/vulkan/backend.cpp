@@ -1,5 +1,6 @@
 // The GPU side of the core's backend interface (backend/gpu.hpp) on top of the Vulkan runtime.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -28,10 +29,27 @@ std::mutex& residency_mutex() {
 bool is_available() { return vulkan::Device::available(); }
 vulkan::Device& device() { return vulkan::Device::get(); }
 
+// At exit, streams finish their work and go before the device does (the device outlives
+// every static of the program; these handlers run first).
+void shutdown_streams() {
+  std::lock_guard<std::mutex> lock(streams_mutex());
+  for (auto& [i, s] : streams()) {
+    try {
+      s->synchronize();
+    } catch (...) {
+    }
+  }
+  streams().clear();
+}
+
 vulkan::Stream& stream(const Stream& s) {
   std::lock_guard<std::mutex> lock(streams_mutex());
   auto& st = streams()[s.index];
-  if (!st) st = std::make_unique<vulkan::Stream>(device());
+  if (!st) {
+    static bool registered = (std::atexit(shutdown_streams), true);
+    (void)registered;
+    st = std::make_unique<vulkan::Stream>(device());
+  }
   return *st;
 }
 

@@ -123,8 +123,8 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
   key += static_cast<char>(out_access);
   key += dtype_name(out.dtype());
 
-  auto& kernel = device().kernel_from_glsl(key, generate(p, access, out.dtype(), out_access),
-                                           static_cast<uint32_t>(k_in + 1));
+  auto& kernel = device().kernel_from_glsl(
+      key, [&] { return generate(p, access, out.dtype(), out_access); }, static_cast<uint32_t>(k_in + 1));
 
   std::vector<vulkan::Binding> bindings;
   const uint32_t ndim = static_cast<uint32_t>(out.ndim());

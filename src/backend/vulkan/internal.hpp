@@ -85,6 +85,7 @@ class PipelineStore {
   ~PipelineStore();
   Kernel& kernel(const std::string& name, uint32_t num_buffers, std::span<const uint32_t> spec);
   Kernel& from_glsl(const std::string& key, const std::string& source, uint32_t num_buffers);
+  Kernel* find_glsl(const std::string& key, uint32_t num_buffers);  // nullptr if not built yet
   void save_cache();
   uint64_t compiles() const { return compiles_.load(); }
 

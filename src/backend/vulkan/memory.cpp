@@ -101,7 +101,8 @@ bool MemoryPool::create_block(std::size_t capacity, MemoryHint hint, Block& out)
   out.hint = hint;
   switch (hint) {
     case MemoryHint::automatic:
-      if (dev_->caps.host_visible_device_local && create_block_of_type(capacity, local | mappable, 0, true, out))
+      if (dev_->caps.host_visible_device_local &&
+          create_block_of_type(capacity, local | mappable | VK_MEMORY_PROPERTY_HOST_CACHED_BIT, 0, true, out))
         return true;
       return create_block_of_type(capacity, local, 0, false, out);
     case MemoryHint::device_local:

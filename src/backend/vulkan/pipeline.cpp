@@ -254,6 +254,15 @@ std::vector<uint32_t> PipelineStore::compile(const std::string& name, const std:
   return spirv;
 }
 
+Kernel* PipelineStore::find_glsl(const std::string& key, uint32_t num_buffers) {
+  std::lock_guard lock(mu_);
+  auto it = kernels_.find("g:" + key);
+  if (it == kernels_.end()) return nullptr;
+  if (it->second->num_buffers != num_buffers)
+    throw std::invalid_argument("[vulkan] kernel '" + key + "' was created with a different buffer count");
+  return it->second.get();
+}
+
 Kernel& PipelineStore::from_glsl(const std::string& key, const std::string& source, uint32_t num_buffers) {
   const std::string cache_key = "g:" + key;
   std::lock_guard lock(mu_);
@@ -298,6 +307,12 @@ Kernel& Device::kernel(const std::string& name, uint32_t num_buffers, std::span<
 
 Kernel& Device::kernel_from_glsl(const std::string& key, const std::string& glsl_source, uint32_t num_buffers) {
   return impl_->pipelines->from_glsl(key, glsl_source, num_buffers);
+}
+
+Kernel& Device::kernel_from_glsl(const std::string& key, const std::function<std::string()>& make_source,
+                                 uint32_t num_buffers) {
+  if (Kernel* k = impl_->pipelines->find_glsl(key, num_buffers)) return *k;
+  return impl_->pipelines->from_glsl(key, make_source(), num_buffers);
 }
 
 uint64_t Device::runtime_compiles() const { return impl_->pipelines->compiles(); }

@@ -174,11 +174,17 @@ struct Variant {
   bool subgroup = false;  // subgroup arithmetic (row layout)
 };
 
+std::string reduce_source(const Variant& v);
+
 vulkan::Kernel& reduce_kernel(const Variant& v) {
   std::string key = std::string("reduce:") + (v.layout == Layout::row ? "row" : "col") + ":" +
                     std::to_string(static_cast<int>(v.op)) + ":" + dtype_name(v.in) + ":" +
                     dtype_name(v.out) + ":" + dtype_name(v.acc) + (v.vec ? ":v" : "") +
                     (v.subgroup ? ":sg" : "");
+  return device().kernel_from_glsl(key, [&] { return reduce_source(v); }, 2);
+}
+
+std::string reduce_source(const Variant& v) {
   const std::string A = compute_type(v.acc);
   std::ostringstream g;
   g << "#version 450\n" << extensions({v.in, v.out, v.acc});
@@ -210,7 +216,7 @@ vulkan::Kernel& reduce_kernel(const Variant& v) {
   }
   if (!sg.empty()) g << A << " ts_sg(" << A << " a) { return " << sg << "; }\n#define SG_REDUCE(a) ts_sg(a)\n";
   g << "#include \"reduce.glsl\"\n";
-  return device().kernel_from_glsl(key, g.str(), 2);
+  return g.str();
 }
 
 uint32_t log2u(uint64_t pow2) { return static_cast<uint32_t>(std::countr_zero(pow2)); }
@@ -459,13 +465,16 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
   std::string val = t == bool_ ? "uint" : compute_type(t);
   const bool fp = is_float_kind(t);
   std::string key = std::string("argreduce:") + name + ":" + dtype_name(t);
-  std::ostringstream g;
-  g << "#version 450\n" << extensions({t}) << "#include \"dtype.glsl\"\n#define TS_ARG\n"
-    << "#define IN_T " << storage_type(t) << "\n#define VAL_T " << val << "\n"
-    << "#define LOADV(x) " << value_expr(t, "x") << "\n"
-    << "#define IS_MAX " << (type_ == ArgMax ? 1 : 0) << "\n#define IS_FP " << (fp ? 1 : 0)
-    << "\n#include \"reduce.glsl\"\n";
-  auto& kernel = gpu::device().kernel_from_glsl(key, g.str(), 2);
+  auto source = [&] {
+    std::ostringstream g;
+    g << "#version 450\n" << extensions({t}) << "#include \"dtype.glsl\"\n#define TS_ARG\n"
+      << "#define IN_T " << storage_type(t) << "\n#define VAL_T " << val << "\n"
+      << "#define LOADV(x) " << value_expr(t, "x") << "\n"
+      << "#define IS_MAX " << (type_ == ArgMax ? 1 : 0) << "\n#define IS_FP " << (fp ? 1 : 0)
+      << "\n#include \"reduce.glsl\"\n";
+    return g.str();
+  };
+  auto& kernel = gpu::device().kernel_from_glsl(key, source, 2);
   View iv = resident(in, vs);
   View ov = resident(out, vs);
   uint64_t tpr = 1, groups;

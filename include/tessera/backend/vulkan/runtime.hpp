@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -35,7 +36,7 @@ struct Capabilities {
   uint32_t max_shared_memory = 0, max_workgroup_invocations = 0, max_workgroup_count[3] = {0, 0, 0};
   uint64_t max_storage_buffer_range = 0;
   bool cooperative_matrix = false;
-  bool host_visible_device_local = false;
+  bool host_visible_device_local = false;  // device-local memory the host reads cached (zero-copy)
   bool timeline_semaphore = false;
 };
 // Every optional feature honours TESSERA_VK_DISABLE_<NAME>=1 (FP16, FLOAT64, INT64, INT16,
@@ -126,6 +127,10 @@ class Device {
   Kernel& kernel(const std::string& name, uint32_t num_buffers,
                  std::span<const uint32_t> spec_constants = {});
   Kernel& kernel_from_glsl(const std::string& key, const std::string& glsl_source,
+                           uint32_t num_buffers);
+  // The same, generating the source only when `key` is not built yet (the hot path of
+  // generated kernels: a lookup, no string building).
+  Kernel& kernel_from_glsl(const std::string& key, const std::function<std::string()>& make_source,
                            uint32_t num_buffers);
   uint64_t runtime_compiles() const;
   void save_pipeline_cache();

@@ -496,6 +496,14 @@ Device& Device::get() {
     throw;
   }
   g_device.reset(new Device(std::move(impl)));
+  // Tear the device down at exit before the driver's own statics go: the driver library was
+  // loaded (and registered its destructors) during creation, so a handler registered now runs
+  // first. Some drivers (NVIDIA's) crash when a device outlives them. An adopted device
+  // belongs to the application, which may already have destroyed it by then.
+  if (!g_adopted) {
+    static const bool registered = (std::atexit([] { Device::release(); }), true);
+    (void)registered;
+  }
   return *g_device;
 }
 

@@ -16,6 +16,8 @@ namespace {
 
 using namespace glsl;
 
+constexpr uint32_t kItemsPerThread = 4;
+
 // How a kernel reads an operand / writes its output.
 enum class Access : char { dense = 'd', scalar = 's', strided = 'x' };
 
@@ -66,9 +68,13 @@ std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_
        "  }\n"
        "  return uint(idx);\n"
        "}\n";
+  // Each invocation handles kItemsPerThread elements one workgroup-width apart: accesses stay
+  // coalesced and each thread keeps several independent loads in flight.
   g << "void main() {\n"
-       "  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * "
-    << kGroupSize << "u;\n  if (i >= pc.n) return;\n";
+       "  uint group = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;\n"
+       "  for (uint k = 0u; k < " << kItemsPerThread << "u; ++k) {\n"
+       "  uint i = (group * " << kItemsPerThread << "u + k) * " << kGroupSize
+    << "u + gl_LocalInvocationID.x;\n  if (i >= pc.n) return;\n";
   for (int k = 0; k < k_in; ++k) {
     std::string idx = "uint(params.p[" + std::to_string(1 + k) + "])";
     if (in_access[k] == Access::dense) idx += " + i";
@@ -94,7 +100,7 @@ std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_
   const int last = p.num_registers() - 1;
   std::string out_idx = "uint(params.p[0])";
   out_idx += out_access == Access::dense ? " + i" : " + strided_index(i, SHAPE + pc.ndim)";
-  g << "  out0.d[" << out_idx << "] = " << store_expr(out_dtype, "r" + std::to_string(last)) << ";\n}\n";
+  g << "  out0.d[" << out_idx << "] = " << store_expr(out_dtype, "r" + std::to_string(last)) << ";\n  }\n}\n";
   return g.str();
 }
 
@@ -152,7 +158,7 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
     uint32_t n, ndim;
   } push{static_cast<uint32_t>(n), ndim};
   uint32_t gx, gy;
-  grid_for(n, kGroupSize, gx, gy);
+  grid_for(n, kGroupSize * kItemsPerThread, gx, gy);
   vs.dispatch(kernel, bindings, &push, sizeof(push),
               std::as_bytes(std::span(params)), gx, gy);
 }

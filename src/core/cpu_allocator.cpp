@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cpu_allocator.hpp"
 #include "tessera/core/memory.hpp"
 
 namespace tessera {

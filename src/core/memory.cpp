@@ -1,18 +1,9 @@
 #include "tessera/core/memory.hpp"
 
 #include "backend/gpu.hpp"
+#include "core/cpu_allocator.hpp"
 
 namespace tessera {
-
-namespace cpu {
-size_t active_memory();
-size_t peak_memory();
-void reset_peak_memory();
-size_t cache_memory();
-size_t set_memory_limit(size_t);
-size_t set_cache_limit(size_t);
-void clear_cache();
-}  // namespace cpu
 
 namespace {
 bool on_gpu(Device d) { return d.type == Device::gpu; }

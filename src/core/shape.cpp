@@ -14,6 +14,12 @@ std::string shape_string(const Shape& s) {
   return out + ")";
 }
 
+std::string axes_string(const std::vector<int>& axes) {
+  std::string s = "[";
+  for (size_t i = 0; i < axes.size(); ++i) s += (i ? "," : "") + std::to_string(axes[i]);
+  return s + "]";
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const size_t n = std::max(a.size(), b.size());
   Shape out(n);

@@ -20,12 +20,6 @@ namespace tessera {
 
 namespace {
 
-std::string axes_string(const std::vector<int>& axes) {
-  std::string s = "[";
-  for (size_t i = 0; i < axes.size(); ++i) s += (i ? "," : "") + std::to_string(axes[i]);
-  return s + "]";
-}
-
 std::vector<int> all_axes(const array& a) {
   std::vector<int> axes(a.ndim());
   std::iota(axes.begin(), axes.end(), 0);

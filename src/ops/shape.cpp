@@ -12,11 +12,6 @@
 namespace tessera {
 
 namespace {
-std::string axes_string(const std::vector<int>& axes) {
-  std::string s = "[";
-  for (size_t i = 0; i < axes.size(); ++i) s += (i ? "," : "") + std::to_string(axes[i]);
-  return s + "]";
-}
 
 // Resolves one -1 and checks the element count.
 Shape infer_shape(const array& a, Shape shape) {

@@ -23,6 +23,8 @@ inline Strides row_major_strides(const Shape& s) {
 
 // "(2,3,4)", the form every error message uses.
 std::string shape_string(const Shape& s);
+// "[0,2]": axis lists in error messages.
+std::string axes_string(const std::vector<int>& axes);
 
 // NumPy broadcasting; throws std::invalid_argument naming `op` and both shapes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast_shapes");

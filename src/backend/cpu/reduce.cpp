@@ -33,6 +33,7 @@
 #include "backend/cpu/elementwise_functors.hpp"
 #include "backend/cpu/strided.hpp"
 #include "tessera/backend/cpu/parallel.hpp"
+#include "backend/reduce_layout.hpp"
 #include "tessera/core/memory.hpp"
 #include "tessera/primitives/reduce.hpp"
 
@@ -310,24 +311,7 @@ void reduce_cols(const In* x, int64_t K1, int64_t outer_stride, int64_t R, int64
 // ---------------------------------------------------------------------------------------------
 // Layout analysis
 
-struct Dim {
-  int64_t size;
-  int64_t stride;
-};
-
-// Neighbours (in the given order) that are contiguous with each other become one axis.
-std::vector<Dim> merge(const std::vector<Dim>& dims) {
-  std::vector<Dim> out;
-  for (auto& d : dims) {
-    if (!out.empty() && out.back().stride == d.stride * d.size) {
-      out.back().size *= d.size;
-      out.back().stride = d.stride;
-    } else {
-      out.push_back(d);
-    }
-  }
-  return out;
-}
+using reduce_layout::Dim;
 
 template <typename Op, typename In, typename Out>
 void run_reduce(const array& in, array& out, const std::vector<int>& axes) {
@@ -344,18 +328,9 @@ void run_reduce(const array& in, array& out, const std::vector<int>& axes) {
   auto& src = const_cast<array&>(in);
   const In* x = static_cast<const In*>(src.raw_host_ptr());
 
-  // Kept axes in their order (the output's), reduced axes in any order: by decreasing stride,
-  // so that a transposed input still reduces along its memory order. Size-1 axes are dropped.
-  std::vector<Dim> kept, red;
-  for (int i = 0; i < in.ndim(); ++i) {
-    if (in.shape()[i] == 1) continue;
-    Dim d{in.shape()[i], in.strides()[i]};
-    (std::find(axes.begin(), axes.end(), i) != axes.end() ? red : kept).push_back(d);
-  }
-  std::stable_sort(red.begin(), red.end(),
-                   [](const Dim& a, const Dim& b) { return std::abs(a.stride) > std::abs(b.stride); });
-  kept = merge(kept);
-  red = merge(red);
+  auto layout = reduce_layout::analyse(in, axes);
+  std::vector<Dim>& kept = layout.kept;
+  std::vector<Dim>& red = layout.reduced;
 
   if (red.empty()) {  // only size-1 axes reduced: an elementwise cast
     if (kept.empty()) {

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "backend/reduce_layout.hpp"
 #include "backend/vulkan/glsl_types.hpp"
 #include "backend/vulkan/gpu_array.hpp"
 #include "tessera/primitives/reduce.hpp"
@@ -317,23 +318,7 @@ void reduce_cols(Ctx& c, Dtype in_t, View in, uint64_t K1, uint64_t os, uint64_t
   reduce_cols(c, c.acc, pv, 1, 0, parts, K1 * K2, K1 * K2, out_t, out);
 }
 
-struct Dim {
-  int64_t size;
-  int64_t stride;
-};
-
-std::vector<Dim> merge(const std::vector<Dim>& dims) {
-  std::vector<Dim> out;
-  for (auto& d : dims) {
-    if (!out.empty() && out.back().stride == d.stride * d.size) {
-      out.back().size *= d.size;
-      out.back().stride = d.stride;
-    } else {
-      out.push_back(d);
-    }
-  }
-  return out;
-}
+using reduce_layout::Dim;
 
 // A view of `in` (already resident) with another shape and strides, reading the same GPU buffer.
 array view_of(const array& in, const Shape& shape, const Strides& strides) {
@@ -381,18 +366,10 @@ void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
   }
   View iv = resident(in, vs);
 
-  std::vector<Dim> kept, red;
-  bool negative = false;
-  for (int i = 0; i < in.ndim(); ++i) {
-    if (in.shape()[i] == 1) continue;
-    Dim d{in.shape()[i], in.strides()[i]};
-    negative |= d.stride < 0;
-    (std::find(axes_.begin(), axes_.end(), i) != axes_.end() ? red : kept).push_back(d);
-  }
-  std::stable_sort(red.begin(), red.end(),
-                   [](const Dim& a, const Dim& b) { return std::abs(a.stride) > std::abs(b.stride); });
-  kept = merge(kept);
-  red = merge(red);
+  auto layout = reduce_layout::analyse(in, axes_);
+  std::vector<Dim>& kept = layout.kept;
+  std::vector<Dim>& red = layout.reduced;
+  const bool negative = layout.negative_strides;
   if (!negative) {
     if (red.empty() && kept.size() <= 1) {  // only size-1 axes reduced: one element per row
       reduce_rows(c, in.dtype(), iv, kept.empty() ? 1 : kept[0].size, 1,

@@ -52,6 +52,18 @@ inline float erfinv_f(float x) {
   return p * x;
 }
 
+// Integer arithmetic wraps modulo 2^bits (as NumPy and the GPU kernels): done in an unsigned
+// type at least as wide as `unsigned`, since signed overflow (and unsigned short products
+// promoted to int) would be undefined behaviour in C++.
+template <typename W>
+using wrap_t = std::conditional_t<(sizeof(W) < sizeof(unsigned)), unsigned, std::make_unsigned_t<W>>;
+template <typename W>
+W wrap_add(W a, W b) { return static_cast<W>(static_cast<wrap_t<W>>(a) + static_cast<wrap_t<W>>(b)); }
+template <typename W>
+W wrap_sub(W a, W b) { return static_cast<W>(static_cast<wrap_t<W>>(a) - static_cast<wrap_t<W>>(b)); }
+template <typename W>
+W wrap_mul(W a, W b) { return static_cast<W>(static_cast<wrap_t<W>>(a) * static_cast<wrap_t<W>>(b)); }
+
 template <typename T>
 T int_power(T base, T exp) {
   if constexpr (std::is_signed_v<T>) {
@@ -59,8 +71,8 @@ T int_power(T base, T exp) {
   }
   T result = 1;
   while (exp) {
-    if (exp & 1) result = static_cast<T>(result * base);
-    base = static_cast<T>(base * base);
+    if (exp & 1) result = wrap_mul(result, base);
+    base = wrap_mul(base, base);
     exp >>= 1;
   }
   return result;
@@ -82,10 +94,13 @@ W sign_of(W x) {
 template <ElemOp op, typename W>
 auto unary(W x) {
   using std::abs, std::exp, std::log, std::sin, std::cos, std::tan, std::tanh, std::sqrt;
-  if constexpr (op == ElemOp::Negative) return static_cast<W>(-x);
+  if constexpr (op == ElemOp::Negative) {
+    if constexpr (std::is_integral_v<W>) return wrap_sub(W(0), x); else return static_cast<W>(-x);
+  }
   else if constexpr (op == ElemOp::Abs) {
     if constexpr (is_complex_v<W>) return std::abs(x);
     else if constexpr (std::is_unsigned_v<W> || std::is_same_v<W, bool>) return x;
+    else if constexpr (std::is_integral_v<W>) return x < W(0) ? wrap_sub(W(0), x) : x;
     else return static_cast<W>(x < W(0) ? -x : x);
   }
   else if constexpr (op == ElemOp::Sign) {
@@ -103,6 +118,7 @@ auto unary(W x) {
   else if constexpr (op == ElemOp::Rsqrt) return W(1) / sqrt(x);
   else if constexpr (op == ElemOp::Square) {
     if constexpr (std::is_same_v<W, bool>) return x;
+    else if constexpr (std::is_integral_v<W>) return wrap_mul(x, x);
     else return static_cast<W>(x * x);
   }
   else if constexpr (op == ElemOp::Sigmoid) return W(1) / (W(1) + exp(-x));
@@ -126,11 +142,17 @@ auto unary(W x) {
 template <ElemOp op, typename W>
 auto binary(W a, W b) {
   if constexpr (op == ElemOp::Add) {
-    if constexpr (std::is_same_v<W, bool>) return a || b; else return static_cast<W>(a + b);
+    if constexpr (std::is_same_v<W, bool>) return a || b;
+    else if constexpr (std::is_integral_v<W>) return wrap_add(a, b);
+    else return static_cast<W>(a + b);
   }
-  else if constexpr (op == ElemOp::Subtract) return static_cast<W>(a - b);
+  else if constexpr (op == ElemOp::Subtract) {
+    if constexpr (std::is_integral_v<W>) return wrap_sub(a, b); else return static_cast<W>(a - b);
+  }
   else if constexpr (op == ElemOp::Multiply) {
-    if constexpr (std::is_same_v<W, bool>) return a && b; else return static_cast<W>(a * b);
+    if constexpr (std::is_same_v<W, bool>) return a && b;
+    else if constexpr (std::is_integral_v<W>) return wrap_mul(a, b);
+    else return static_cast<W>(a * b);
   }
   else if constexpr (op == ElemOp::Divide) return a / b;
   else if constexpr (op == ElemOp::Power) {

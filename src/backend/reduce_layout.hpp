@@ -52,4 +52,27 @@ inline Layout analyse(const array& in, const std::vector<int>& axes) {
   return l;
 }
 
+// The fallback: the input viewed as [kept..., reduced...] (to be gathered densely and reduced
+// as `rows` rows of `n` elements).
+struct GatherOrder {
+  Shape shape;
+  Strides strides;
+  int64_t rows = 1, n = 1;
+};
+
+inline GatherOrder gather_order(const Layout& l) {
+  GatherOrder g;
+  for (auto& d : l.kept) {
+    g.shape.push_back(static_cast<int32_t>(d.size));
+    g.strides.push_back(d.stride);
+    g.rows *= d.size;
+  }
+  for (auto& d : l.reduced) {
+    g.shape.push_back(static_cast<int32_t>(d.size));
+    g.strides.push_back(d.stride);
+    g.n *= d.size;
+  }
+  return g;
+}
+
 }  // namespace tessera::reduce_layout

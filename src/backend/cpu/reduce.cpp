@@ -356,19 +356,10 @@ void run_reduce(const array& in, array& out, const std::vector<int>& axes) {
     }
   }
   // General case: gather into [kept..., reduced...] row-major order, then reduce rows.
-  Shape shape;
-  Strides strides;
-  int64_t rows = 1, n = 1;
-  for (auto& d : kept) {
-    shape.push_back(static_cast<int32_t>(d.size));
-    strides.push_back(d.stride);
-    rows *= d.size;
-  }
-  for (auto& d : red) {
-    shape.push_back(static_cast<int32_t>(d.size));
-    strides.push_back(d.stride);
-    n *= d.size;
-  }
+  const auto order = reduce_layout::gather_order(layout);
+  const Shape& shape = order.shape;
+  const Strides& strides = order.strides;
+  const int64_t rows = static_cast<int64_t>(order.rows), n = static_cast<int64_t>(order.n);
   auto tmp = cpu::malloc(static_cast<size_t>(rows * n) * sizeof(In));
   cpu::strided_copy(reinterpret_cast<const char*>(x), strides, static_cast<char*>(tmp->host_ptr()),
                     row_major_strides(shape), shape, static_cast<int>(sizeof(In)));

@@ -393,19 +393,10 @@ void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
     }
   }
   // General: gather [kept..., reduced...] densely, then reduce rows.
-  Shape shape;
-  Strides strides;
-  uint64_t rows = 1, n = 1;
-  for (auto& d : kept) {
-    shape.push_back(static_cast<int32_t>(d.size));
-    strides.push_back(d.stride);
-    rows *= d.size;
-  }
-  for (auto& d : red) {
-    shape.push_back(static_cast<int32_t>(d.size));
-    strides.push_back(d.stride);
-    n *= d.size;
-  }
+  const auto order = reduce_layout::gather_order(layout);
+  const Shape& shape = order.shape;
+  const Strides& strides = order.strides;
+  const uint64_t rows = static_cast<uint64_t>(order.rows), n = static_cast<uint64_t>(order.n);
   array src = view_of(in, shape, strides);
   array dense(shape, in.dtype(), nullptr, {});
   alloc_output(dense, vs);

@@ -27,8 +27,16 @@ Access access_of(const array& a, const Shape& out_shape) {
   return Access::strided;
 }
 
+// The 4-wide type of a 4-byte storage type (the dense path of `vec4` kernels).
+std::string vec4_of(const char* storage) {
+  const std::string s = storage;
+  return s == "float" ? "vec4" : s == "int" ? "ivec4" : "uvec4";
+}
+
+// `vec4`: every dense operand and the output are read/written 4 elements at a time (16-byte
+// loads and stores); only for 4-byte dtypes, 16-byte aligned offsets and n % 4 == 0.
 std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_access,
-                     Dtype out_dtype, Access out_access) {
+                     Dtype out_dtype, Access out_access, bool vec4) {
   const int k_in = static_cast<int>(p.input_dtypes.size());
   bool need8 = false, need16 = false, need64i = false, need64f = false;
   auto note = [&](Dtype t) {
@@ -50,11 +58,14 @@ std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_
   g << "#include \"elementwise_ops.glsl\"\n";
   g << "layout(local_size_x = " << kGroupSize << ") in;\n";
   for (int i = 0; i < k_in; ++i) {
+    const char* st = storage_type(p.input_dtypes[i]);
     g << "layout(std430, set = 0, binding = " << i << ") readonly buffer In" << i << " { "
-      << storage_type(p.input_dtypes[i]) << " d[]; } in" << i << ";\n";
+      << (vec4 && in_access[i] == Access::dense ? vec4_of(st) : std::string(st)) << " d[]; } in"
+      << i << ";\n";
   }
   g << "layout(std430, set = 0, binding = " << k_in << ") writeonly buffer Out { "
-    << storage_type(out_dtype) << " d[]; } out0;\n";
+    << (vec4 ? vec4_of(storage_type(out_dtype)) : std::string(storage_type(out_dtype)))
+    << " d[]; } out0;\n";
   g << "layout(std430, set = 0, binding = " << k_in + 1 << ") readonly buffer Params { int p[]; } params;\n";
   g << "layout(push_constant) uniform Push { uint n; uint ndim; } pc;\n";
   // params: [out_offset, in_offset[k_in], shape[ndim], out_strides[ndim], in_strides[k][ndim]]
@@ -75,7 +86,8 @@ std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_
        "  for (uint k = 0u; k < " << kItemsPerThread << "u; ++k) {\n"
        "  uint i = (group * " << kItemsPerThread << "u + k) * " << kGroupSize
     << "u + gl_LocalInvocationID.x;\n  if (i >= pc.n) return;\n";
-  for (int k = 0; k < k_in; ++k) {
+  // The body: inputs loaded into registers r0.., one statement per instruction.
+  auto load_input = [&](int k) {
     std::string idx = "uint(params.p[" + std::to_string(1 + k) + "])";
     if (in_access[k] == Access::dense) idx += " + i";
     if (in_access[k] == Access::strided) {
@@ -83,24 +95,48 @@ std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_
     }
     g << "  " << compute_type(p.input_dtypes[k]) << " r" << k << " = "
       << load_expr(p.input_dtypes[k], "in" + std::to_string(k) + ".d[" + idx + "]") << ";\n";
-  }
-  for (size_t c = 0; c < p.code.size(); ++c) {
-    const auto& in = p.code[c];
-    const int r = k_in + static_cast<int>(c);
-    std::string value;
-    if (in.op == ElemOp::AsType) {
-      value = cast_expr(p.register_dtype(in.args[0]), in.dtype, "r" + std::to_string(in.args[0]));
-    } else {
-      value = std::string("op_") + op_function(in.op) + "(";
-      for (int a = 0; a < op_arity(in.op); ++a) value += (a ? ", r" : "r") + std::to_string(in.args[a]);
-      value = wrap_expr(in.dtype, value + ")");
+  };
+  auto instructions = [&] {
+    for (size_t c = 0; c < p.code.size(); ++c) {
+      const auto& in = p.code[c];
+      const int r = k_in + static_cast<int>(c);
+      std::string value;
+      if (in.op == ElemOp::AsType) {
+        value = cast_expr(p.register_dtype(in.args[0]), in.dtype, "r" + std::to_string(in.args[0]));
+      } else {
+        value = std::string("op_") + op_function(in.op) + "(";
+        for (int a = 0; a < op_arity(in.op); ++a) value += (a ? ", r" : "r") + std::to_string(in.args[a]);
+        value = wrap_expr(in.dtype, value + ")");
+      }
+      g << "  " << compute_type(in.dtype) << " r" << r << " = " << value << ";\n";
     }
-    g << "  " << compute_type(in.dtype) << " r" << r << " = " << value << ";\n";
+  };
+  const std::string last = "r" + std::to_string(p.num_registers() - 1);
+  if (vec4) {
+    // i counts groups of 4 elements; element offsets in params are multiples of 4.
+    for (int k = 0; k < k_in; ++k) {
+      if (in_access[k] == Access::dense) {
+        g << "  " << vec4_of(storage_type(p.input_dtypes[k])) << " v" << k << " = in" << k
+          << ".d[uint(params.p[" << 1 + k << "]) / 4u + i];\n";
+      } else {
+        load_input(k);
+      }
+    }
+    g << "  " << vec4_of(storage_type(out_dtype)) << " o;\n  for (int c = 0; c < 4; ++c) {\n";
+    for (int k = 0; k < k_in; ++k) {
+      if (in_access[k] == Access::dense) {
+        g << "  " << compute_type(p.input_dtypes[k]) << " r" << k << " = v" << k << "[c];\n";
+      }
+    }
+    instructions();
+    g << "  o[c] = " << last << ";\n  }\n  out0.d[uint(params.p[0]) / 4u + i] = o;\n  }\n}\n";
+    return g.str();
   }
-  const int last = p.num_registers() - 1;
+  for (int k = 0; k < k_in; ++k) load_input(k);
+  instructions();
   std::string out_idx = "uint(params.p[0])";
   out_idx += out_access == Access::dense ? " + i" : " + strided_index(i, SHAPE + pc.ndim)";
-  g << "  out0.d[" << out_idx << "] = " << store_expr(out_dtype, "r" + std::to_string(last)) << ";\n  }\n}\n";
+  g << "  out0.d[" << out_idx << "] = " << store_expr(out_dtype, last) << ";\n  }\n}\n";
   return g.str();
 }
 
@@ -129,8 +165,21 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
   key += static_cast<char>(out_access);
   key += dtype_name(out.dtype());
 
+  // The 4-wide path: 4-byte real dtypes on every dense side, whole groups of 4, aligned offsets.
+  auto four_bytes = [](Dtype t) { return t.size() == 4; };
+  bool vec4 = out_access == Access::dense && four_bytes(out.dtype()) && n % 4 == 0 &&
+              (out.offset() / out.itemsize()) % 4 == 0;
+  for (int k = 0; k < k_in && vec4; ++k) {
+    if (access[k] == Access::strided) vec4 = false;
+    if (access[k] == Access::dense) {
+      vec4 = four_bytes(inputs[k].dtype()) && (inputs[k].offset() / inputs[k].itemsize()) % 4 == 0;
+    }
+  }
+  if (vec4) key += ":v4";
+
   auto& kernel = device().kernel_from_glsl(
-      key, [&] { return generate(p, access, out.dtype(), out_access); }, static_cast<uint32_t>(k_in + 1));
+      key, [&] { return generate(p, access, out.dtype(), out_access, vec4); },
+      static_cast<uint32_t>(k_in + 1));
 
   std::vector<vulkan::Binding> bindings;
   const uint32_t ndim = static_cast<uint32_t>(out.ndim());
@@ -154,11 +203,12 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
     params[1 + k_in + d] = out.shape()[d];
     params[1 + k_in + ndim + d] = static_cast<int32_t>(out.strides()[d]);
   }
+  const uint64_t items = vec4 ? n / 4 : n;
   struct {
     uint32_t n, ndim;
-  } push{static_cast<uint32_t>(n), ndim};
+  } push{static_cast<uint32_t>(items), ndim};
   uint32_t gx, gy;
-  grid_for(n, kGroupSize * kItemsPerThread, gx, gy);
+  grid_for(items, kGroupSize * kItemsPerThread, gx, gy);
   vs.dispatch(kernel, bindings, &push, sizeof(push),
               std::as_bytes(std::span(params)), gx, gy);
 }

@@ -7,7 +7,6 @@ namespace {
 // the failure names the test that caused it.
 class ValidationListener : public ::testing::EmptyTestEventListener {
   void OnTestStart(const ::testing::TestInfo&) override { before_ = count(); }
-  void OnTestPartResult(const ::testing::TestPartResult&) override {}
   void OnTestEnd(const ::testing::TestInfo& info) override {
     uint64_t after = count();
     if (after != before_) {

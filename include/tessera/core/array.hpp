@@ -180,7 +180,6 @@ class array {
   void* host_ptr_checked(Dtype requested, const char* what);
 
   std::shared_ptr<Desc> desc_;
-  friend class ArrayAccess;
   friend struct ArrayDesc;
 };
 

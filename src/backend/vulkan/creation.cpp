@@ -10,7 +10,6 @@ namespace tessera {
 namespace {
 std::string arange_source(Dtype t) {
   std::string compute, store, load_start, load_step, ext;
-  const bool narrow = t.size() < 4;
   switch (kind(t)) {
     case Dtype::Kind::f:
       if (t == float64) {
@@ -44,7 +43,6 @@ std::string arange_source(Dtype t) {
   if (t.size() == 8 && t != float64) src += "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n";
   if (t.size() == 2) src += "#extension GL_EXT_shader_16bit_storage : require\n";
   if (t.size() == 1) src += "#extension GL_EXT_shader_8bit_storage : require\n";
-  (void)narrow;
   src += "#include \"dtype.glsl\"\nlayout(local_size_x = 256) in;\n";
   src += "layout(std430, set = 0, binding = 0) writeonly buffer Out { " + storage + " d[]; } out0;\n";
   src += "layout(push_constant) uniform Push { uint n; uint offset; uint start_lo; uint start_hi; uint step_lo; uint step_hi; } pc;\n";

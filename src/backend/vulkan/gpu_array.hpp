@@ -27,6 +27,10 @@ void alloc_output(array& out, vulkan::Stream& vs);
 // without shaderFloat64), naming the op.
 void require_dtype(Dtype t, const char* op);
 
+// Copies the view `in` into the view `out` (same shape; either may be strided), converting
+// the dtype if they differ: the strided-copy kernel (backend/vulkan/elementwise.cpp).
+void copy_into(const array& in, const array& out, const Stream& s, const char* op);
+
 // Threads per workgroup used by the 1-D kernels, and the (x, y) grid covering n items.
 constexpr uint32_t kGroupSize = 256;
 void grid_for(uint64_t items, uint32_t group, uint32_t& gx, uint32_t& gy);

@@ -6,9 +6,6 @@
 #include "tessera/primitives/random.hpp"
 
 namespace tessera {
-namespace gpu {
-void copy_into(const array& in, const array& out, const Stream& s, const char* op);
-}
 
 void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   array keys = inputs[0];

@@ -24,7 +24,6 @@
 
 namespace tessera {
 namespace gpu {
-void copy_into(const array& in, const array& out, const Stream& s, const char* op);
 
 namespace {
 

@@ -4,9 +4,6 @@
 #include "tessera/primitives/shape.hpp"
 
 namespace tessera {
-namespace gpu {
-void copy_into(const array& in, const array& out, const Stream& s, const char* op);
-}
 
 namespace {
 void dense_copy(const array& in, array& out, const Stream& s, const char* op) {

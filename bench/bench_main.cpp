@@ -4,9 +4,11 @@
 // report can put Tessera beside the peers measured in the same run.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <tessera/tessera.hpp>
 
@@ -99,6 +101,75 @@ void BM_dispatch_overhead(benchmark::State& state) {
       1e6 / kOps, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
+// Peak resident host memory of the process in MiB since the last reset_peak_rss() (Linux:
+// VmHWM, reset through /proc/self/clear_refs), or -1 where that is not available.
+void reset_peak_rss() {
+  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+}
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  double kib = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib < 0 ? -1 : kib / 1024.0;
+}
+
+// The per-node cost of building and evaluating a graph: a chain of `nodes` dependent adds on
+// a 16-element array, built and evaluated once per iteration. Reports microseconds per node
+// and the peak host memory of the iteration.
+void BM_graph_chain(benchmark::State& state) {
+  const int64_t nodes = state.range(1);
+  if (skip_if_absent(state, state.range(0))) return;
+  mx::StreamOrDevice s = device_of(state.range(0));
+  mx::array one = mx::ones({16});
+  mx::eval(one);
+  double peak = 0;
+  for (auto _ : state) {
+    reset_peak_rss();
+    mx::array y = one;
+    for (int64_t i = 0; i < nodes; ++i) y = mx::add(y, one, s);
+    mx::eval(y);
+    peak = std::max(peak, peak_rss_mib());
+  }
+  state.counters["us_per_node"] = benchmark::Counter(
+      1e6 / static_cast<double>(nodes), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["peak_host_MiB"] = peak;
+}
+
+// A wide graph: `leaves` evaluated scalars summed by a balanced tree of adds (leaves - 1
+// nodes), one eval.
+void BM_graph_tree_sum(benchmark::State& state) {
+  const int64_t leaves = state.range(1);
+  if (skip_if_absent(state, state.range(0))) return;
+  mx::StreamOrDevice s = device_of(state.range(0));
+  std::vector<mx::array> level;
+  for (int64_t i = 0; i < leaves; ++i) level.push_back(mx::full({1}, 1.0f, s));
+  mx::eval(level);
+  double peak = 0;
+  for (auto _ : state) {
+    reset_peak_rss();
+    std::vector<mx::array> cur = level;
+    while (cur.size() > 1) {
+      std::vector<mx::array> next;
+      for (size_t i = 0; i + 1 < cur.size(); i += 2) next.push_back(mx::add(cur[i], cur[i + 1], s));
+      if (cur.size() % 2) next.push_back(cur.back());
+      cur = std::move(next);
+    }
+    mx::eval(cur[0]);
+    peak = std::max(peak, peak_rss_mib());
+  }
+  state.counters["us_per_node"] = benchmark::Counter(
+      1e6 / static_cast<double>(leaves - 1), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["peak_host_MiB"] = peak;
+}
+
 // Prints each median as a JSON line too.
 class JsonLinesReporter : public benchmark::ConsoleReporter {
  public:
@@ -106,16 +177,18 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     const char* tag = std::getenv("TESSERA_BENCH_TAG");
     for (const auto& r : runs) {
-      if (r.aggregate_name != "median" || r.error_occurred) continue;
+      const bool single = r.repetitions <= 1 && r.aggregate_name.empty();
+      if ((r.aggregate_name != "median" && !single) || r.error_occurred) continue;
       auto [workload, variant] = describe(r);
       for (const auto& [unit, counter] : r.counters) {
-        if (unit != "GFLOP/s" && unit != "GB/s" && unit != "us_per_op") continue;
+        const bool per_op = unit == "us_per_op" || unit == "us_per_node";
+        if (unit != "GFLOP/s" && unit != "GB/s" && !per_op && unit != "peak_host_MiB") continue;
         double ms = r.GetAdjustedRealTime();  // every benchmark here reports milliseconds
         std::fprintf(stderr,
                      "{\"tag\": \"%s\", \"system\": \"tessera\", \"workload\": \"%s\", "
                      "\"variant\": \"%s\", \"unit\": \"%s\", \"rate\": %.3f, \"median_ms\": %.4f}\n",
                      tag ? tag : "local", workload.c_str(), variant.c_str(), unit.c_str(),
-                     unit == "us_per_op" ? counter.value * 1e6 : counter.value, ms);
+                     per_op ? counter.value * 1e6 : counter.value, ms);
       }
     }
   }
@@ -138,6 +211,10 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
       return {"ew_chain_" + size, std::string(arg(1) ? "vulkan" : "cpu") + (arg(2) ? " fused" : " unfused")};
     }
     if (f == "BM_dispatch_overhead") return {"dispatch_overhead_1024x1000", arg(0) ? "vulkan" : "cpu"};
+    if (f == "BM_graph_chain") return {"graph_chain_" + std::to_string(arg(1)), arg(0) ? "vulkan" : "cpu"};
+    if (f == "BM_graph_tree_sum") {
+      return {"graph_tree_sum_" + std::to_string(arg(1)), arg(0) ? "vulkan" : "cpu"};
+    }
     const std::string n = std::to_string(arg(1));
     return {"sum_" + n + "x" + n + "_last", arg(0) ? "vulkan" : "cpu"};
   }
@@ -153,6 +230,11 @@ BENCHMARK(BM_sum_last)->ArgsProduct({{0, 1}, {4096}})->Unit(benchmark::kMillisec
     ->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_dispatch_overhead)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()
     ->Repetitions(5)->ReportAggregatesOnly(true);
+// Graph overhead: a 1M-node chain and a 100k-leaf sum, once each (they are long on lavapipe).
+BENCHMARK(BM_graph_chain)->ArgsProduct({{0, 1}, {100000, 1000000}})->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Iterations(1)->Repetitions(1);
+BENCHMARK(BM_graph_tree_sum)->ArgsProduct({{0, 1}, {100000}})->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Iterations(1)->Repetitions(1);
 // The sizes of PERFORMANCE.md's GPU table (run them on a real GPU: --benchmark_filter=Big).
 BENCHMARK(BM_gemm)->Name("Big/BM_gemm")->Args({4096, 1})->Unit(benchmark::kMillisecond)
     ->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);

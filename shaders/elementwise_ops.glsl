@@ -111,13 +111,13 @@ float op_erfinv(float x) {
   T op_sign(T a) { return sign(a); }                                  \
   T op_floor(T a) { return floor(a); }                                \
   T op_ceil(T a) { return ceil(a); }                                  \
-  T op_round(T a) { return roundEven(a); }                            \
   T op_sqrt(T a) { return sqrt(a); }                                  \
   T op_rsqrt(T a) { return inversesqrt(a); }                          \
   T op_maximum(T a, T b) { return (isnan(a) || isnan(b)) ? a + b : max(a, b); } \
   T op_minimum(T a, T b) { return (isnan(a) || isnan(b)) ? a + b : min(a, b); }
 
 TS_FLOAT_COMMON(float)
+float op_round(float a) { return roundEven(a); }
 float op_exp(float a) { return exp(a); }
 float op_log(float a) { return log(a); }
 float op_sin(float a) { return sin(a); }
@@ -129,6 +129,7 @@ float op_sigmoid(float a) { return 1.0 / (1.0 + exp(-a)); }
 #ifdef TS_FLOAT64
 #include "float64_math.glsl"
 TS_FLOAT_COMMON(double)
+double op_round(double a) { return ts_d_round_even(a); }
 double op_exp(double a) { return ts_d_exp(a); }
 double op_log(double a) { return ts_d_log(a); }
 double op_log1p(double a) { return ts_d_log1p(a); }

@@ -166,3 +166,13 @@ double ts_d_tanh(double x) {
 }
 
 #endif
+
+// Round half to even, from floor: lavapipe's double roundEven rounds -3.5 to -3 (seen with
+// Mesa 22.3.6), so the double path does not rely on the driver's.
+double ts_d_round_even(double a) {
+  if (abs(a) >= 4503599627370496.0lf) return a;  // 2^52: already an integer (or inf / NaN)
+  double f = floor(a);
+  double d = a - f;  // exact below 2^52
+  if (d > 0.5lf || (d == 0.5lf && mod(f, 2.0lf) != 0.0lf)) f += 1.0lf;
+  return f;
+}

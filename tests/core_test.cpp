@@ -296,6 +296,26 @@ TEST(CoreArray, ItemAndToVector) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Creation
+
+// tri and eye compare col - row with k, so a k near INT_MAX / INT_MIN cannot overflow: NumPy's
+// np.tri(3, 3, k) is all ones for INT32_MAX and all zeros for INT32_MIN.
+TEST(CoreCreation, TriAndEyeWithExtremeK) {
+  constexpr int M = std::numeric_limits<int32_t>::max();
+  constexpr int m = std::numeric_limits<int32_t>::min();
+  for_each_device([](Device) {
+    EXPECT_TRUE(allclose(tri(3, 3, M), std::vector<double>(9, 1.0), 0, 0));
+    EXPECT_TRUE(allclose(tri(3, 3, m), std::vector<double>(9, 0.0), 0, 0));
+    EXPECT_TRUE(allclose(tri(2, 4, M - 1), std::vector<double>(8, 1.0), 0, 0));
+    EXPECT_TRUE(allclose(tri(3, 2, -1), {0, 0, 1, 0, 1, 1}, 0, 0));
+    EXPECT_TRUE(allclose(eye(3, 3, M), std::vector<double>(9, 0.0), 0, 0));
+    EXPECT_TRUE(allclose(eye(3, 3, m), std::vector<double>(9, 0.0), 0, 0));
+    EXPECT_TRUE(allclose(eye(2, 3, 1), {0, 1, 0, 0, 0, 1}, 0, 0));
+    EXPECT_TRUE(allclose(identity(2, int32), {1, 0, 0, 1}, 0, 0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Printing (MLX's repr)
 
 TEST(CorePrint, MlxStyle) {

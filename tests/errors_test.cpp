@@ -5,15 +5,19 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include "test_util.hpp"
 #include "tessera/core/device.hpp"
+#include "tessera/core/memory.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
 #include "tessera/ops/matmul.hpp"
+#include "tessera/ops/random.hpp"
 #include "tessera/ops/reduce.hpp"
 #include "tessera/ops/shape.hpp"
+#include "tessera/primitives/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
 #include "tessera/transforms/eval.hpp"
 
@@ -42,6 +46,17 @@ array bools() { return array({true, false}); }
 array cplx() { return array({complex64_t(1, 1), complex64_t(0, 2)}); }
 
 using IA = std::invalid_argument;
+
+// 65536^4 = 2^64 elements: the element count itself overflows int64 (and wraps to exactly 0).
+const Shape kHuge = {65536, 65536, 65536, 65536};
+// 2^62 elements: the count fits, but not its bytes in a 4-byte dtype (bool fits: 2^62 bytes).
+const Shape kHugeBytes = {1 << 30, 1 << 30, 4};
+// A lazy broadcast view of that many elements: nothing is allocated.
+array huge_view(const Shape& shape, Dtype dtype = float32) {
+  return broadcast_to(array(1, dtype), shape);
+}
+// A Dtype made from an out-of-range value (as a cast or corrupted data would).
+Dtype bad_dtype() { return Dtype{static_cast<Dtype::Val>(99), 4}; }
 
 std::vector<ErrorCase> error_cases() {
   return {
@@ -81,6 +96,8 @@ std::vector<ErrorCase> error_cases() {
       ERR("expand_dims_repeated_axes", IA, ({"[expand_dims]"}), expand_dims(f23(), {0, 0})),
       ERR("squeeze_non_unit_axis", IA, ({"[squeeze]", "size 3"}), squeeze(f23(), 1)),
       ERR("squeeze_axis_out_of_range", IA, ({"[squeeze]"}), squeeze(f23(), 5)),
+      ERR("squeeze_repeated_axis", IA, ({"[squeeze]", "repeated", "[0,-3]"}),
+          squeeze(reshape(f23(), {1, 2, 3}), {0, -3})),
       // slice / concatenate / stack / split
       ERR("slice_stride_zero", IA, ({"[slice]", "stride 0"}), slice(f23(), {0, 0}, {2, 3}, {1, 0})),
       ERR("slice_wrong_rank", IA, ({"[slice]"}), slice(f23(), {0}, {2})),
@@ -93,6 +110,11 @@ std::vector<ErrorCase> error_cases() {
       ERR("split_unequal", IA, ({"[split]", "3"}), split(f23(), 2, 1)),
       ERR("split_zero_parts", IA, ({"[split]"}), split(f23(), 0)),
       ERR("split_axis_out_of_range", IA, ({"[split]"}), split(f23(), 2, 3)),
+      ERR("split_indices_axis_out_of_range", IA, ({"[split]"}), split(f23(), Shape{1}, -3)),
+      ERR("stack_axis_out_of_range", IA, ({"[stack]"}), stack({f23(), f23()}, 3)),
+      ERR("slice_update_shape_names_slice_update", IA,
+          ({"[slice_update]", "(4,)", "(2,3)"}),
+          slice_update(f23(), array({1.f, 2.f, 3.f, 4.f}), {0, 0}, {2, 3}, {1, 1})),
       // element access
       ERR("item_non_scalar", IA, ({"[item]", "(2,3)"}), f23().item<float>()),
       ERR("data_wrong_dtype", IA, ({"[data]", "int32"}), i23().data<float>()),
@@ -109,6 +131,82 @@ std::vector<ErrorCase> error_cases() {
       ERR("linspace_negative_num", IA, ({"[linspace]"}), linspace(0.0, 1.0, -1)),
       ERR("array_value_count", IA, ({"[array]", "(2,2)"}), array({1.f, 2.f, 3.f}, Shape{2, 2})),
       ERR("array_negative_shape", IA, ({"[array]"}), array(std::vector<float>{}, Shape{-1})),
+      ERR("identity_negative", IA, ({"[identity]"}), identity(-1)),
+      ERR("full_values_shape_names_full", IA, ({"[full]", "(2,)", "(2,3)"}),
+          full({2, 3}, array({1.f, 2.f}))),
+      ERR("full_like_values_shape_names_full_like", IA, ({"[full_like]", "(2,)", "(2,3)"}),
+          full_like(f23(), array({1.f, 2.f}))),
+      // Sizes whose element count or bytes overflow int64: rejected where the shape is made,
+      // under the op's name (a wrapped count would allocate a small buffer that slices read past).
+      ERR("zeros_size_overflow", IA, ({"[zeros]", "(65536,65536,65536,65536)", "overflows"}),
+          zeros(kHuge)),
+      ERR("zeros_bytes_overflow", IA, ({"[zeros]", "(1073741824,1073741824,4)", "4 per element"}),
+          zeros(kHugeBytes, int32)),
+      ERR("ones_size_overflow", IA, ({"[ones]", "overflows"}), ones(kHuge)),
+      ERR("full_size_overflow", IA, ({"[full]", "overflows"}), full(kHugeBytes, 1.0f)),
+      ERR("eye_size_overflow", IA, ({"[eye]", "overflows"}),
+          eye(std::numeric_limits<int>::max(), float64)),
+      ERR("identity_size_overflow", IA, ({"[identity]", "overflows"}),
+          identity(std::numeric_limits<int>::max(), float64)),
+      ERR("tri_size_overflow", IA, ({"[tri]", "overflows"}),
+          tri(std::numeric_limits<int>::max(), float64)),
+      ERR("array_size_overflow", IA, ({"[array]", "(65536,65536,65536,65536)"}),
+          array(std::vector<float>{}, kHuge)),
+      ERR("array_raw_size_overflow", IA, ({"[array]", "overflows"}),
+          array(static_cast<const void*>(nullptr), kHuge, float32)),
+      ERR("array_lazy_node_size_overflow", IA, ({"[array]", "overflows"}),
+          array(kHugeBytes, float32, nullptr, {})),
+      ERR("broadcast_to_size_overflow", IA, ({"[broadcast_to]", "(65536,65536,65536,65536)"}),
+          broadcast_to(array(1.f), kHuge)),
+      ERR("broadcast_to_negative_dim", IA, ({"[broadcast_to]", "(-1,)"}),
+          broadcast_to(array(1.f), {-1})),
+      ERR("broadcast_arrays_size_overflow", IA, ({"[broadcast_arrays]", "overflows"}),
+          broadcast_arrays({huge_view({65536, 1, 65536, 1}), huge_view({65536, 1, 65536})})),
+      ERR("add_size_overflow", IA, ({"[add]", "overflows"}),
+          array(huge_view({65536, 1, 65536, 1}) + huge_view({65536, 1, 65536}))),
+      ERR("astype_bytes_overflow", IA, ({"[astype]", "overflows"}),
+          astype(huge_view(kHugeBytes, bool_), float32)),
+      ERR("reshape_wrapping_size", IA, ({"[reshape]", "(65536,65536,65536,65536)"}),
+          reshape(zeros({0}), kHuge)),
+      ERR("reshape_inferred_extent_overflow", IA, ({"[reshape]", "int32"}),
+          reshape(huge_view({65536, 65536}), {-1})),
+      ERR("flatten_extent_overflow", IA, ({"[flatten]", "(65536,65536)"}),
+          flatten(huge_view({65536, 65536}))),
+      ERR("concatenate_extent_overflow", IA, ({"[concatenate]", "int32"}),
+          concatenate({huge_view({1 << 30}), huge_view({1 << 30}), huge_view({1 << 30})}, 0)),
+      ERR("concatenate_flattened_extent_overflow", IA, ({"[concatenate]", "(65536,65536)"}),
+          concatenate({huge_view({65536, 65536})})),
+      ERR("stack_size_overflow", IA, ({"[stack]", "overflows"}),
+          stack({huge_view({1 << 30, 1 << 30}), huge_view({1 << 30, 1 << 30}),
+                 huge_view({1 << 30, 1 << 30}), huge_view({1 << 30, 1 << 30})})),
+      ERR("matmul_batch_size_overflow", IA, ({"[matmul]", "overflows"}),
+          matmul(huge_view({65536, 1, 65536, 1, 1, 1}), huge_view({65536, 1, 65536, 1, 1}))),
+      ERR("random_uniform_size_overflow", IA, ({"[random.uniform]", "overflows"}),
+          random::uniform(kHuge)),
+      ERR("random_normal_size_overflow", IA, ({"[random.normal]", "overflows"}),
+          random::normal(kHugeBytes)),
+      ERR("random_bits_size_overflow", IA, ({"[random.bits]", "overflows"}), random::bits(kHuge)),
+      // A Dtype made from an out-of-range value: rejected by the op it is given to.
+      ERR("astype_invalid_dtype", IA, ({"[astype]", "invalid dtype", "99"}),
+          astype(f23(), bad_dtype())),
+      ERR("astype_method_invalid_dtype", IA, ({"[astype]", "invalid dtype"}),
+          f23().astype(bad_dtype())),
+      ERR("zeros_invalid_dtype", IA, ({"[zeros]", "invalid dtype"}), zeros({2}, bad_dtype())),
+      ERR("ones_invalid_dtype", IA, ({"[ones]", "invalid dtype"}), ones({2}, bad_dtype())),
+      ERR("full_invalid_dtype", IA, ({"[full]", "invalid dtype"}), full({2}, 1.0f, bad_dtype())),
+      ERR("arange_invalid_dtype", IA, ({"[arange]", "invalid dtype"}),
+          arange(0.0, 3.0, 1.0, bad_dtype())),
+      ERR("linspace_invalid_dtype", IA, ({"[linspace]", "invalid dtype"}),
+          linspace(0.0, 1.0, 5, bad_dtype())),
+      ERR("eye_invalid_dtype", IA, ({"[eye]", "invalid dtype"}), eye(3, bad_dtype())),
+      ERR("tri_invalid_dtype", IA, ({"[tri]", "invalid dtype"}), tri(3, bad_dtype())),
+      ERR("array_invalid_dtype", IA, ({"[array]", "invalid dtype"}), array(1.0f, bad_dtype())),
+      ERR("promote_types_invalid_dtype", IA, ({"[promote_types]", "invalid dtype"}),
+          promote_types(bad_dtype(), float32)),
+      ERR("random_uniform_invalid_dtype", IA, ({"[random.uniform]", "invalid"}),
+          random::uniform({2}, bad_dtype())),
+      ERR("random_normal_invalid_dtype", IA, ({"[random.normal]", "invalid dtype"}),
+          random::normal({2}, bad_dtype(), 1.0f, 2.0f)),
       // reductions
       ERR("sum_axis_out_of_range", IA, ({"[sum]", "axis 2"}), sum(f23(), 2)),
       ERR("sum_duplicate_axis", IA, ({"[sum]"}), sum(f23(), {1, -1})),
@@ -120,10 +218,26 @@ std::vector<ErrorCase> error_cases() {
       // transforms
       ERR("value_and_grad_non_scalar", IA, ({"[value_and_grad]", "(2,3)"}),
           value_and_grad([](const std::vector<array>& v) { return array(v[0] * 2.0f); })({f23()})),
-      ERR("grad_non_scalar", IA, ({"[value_and_grad]"}),
+      ERR("grad_non_scalar", IA, ({"[grad]", "(2,3)"}),
           grad([](const std::vector<array>& v) { return array(v[0] * 2.0f); })({f23()})),
       ERR("value_and_grad_argnum_out_of_range", IA, ({"[value_and_grad]", "argnum 2"}),
           value_and_grad([](const std::vector<array>& v) { return sum(v[0]); }, 2)({f23()})),
+      ERR("grad_integer_input", IA, ({"[grad]", "int32", "(2,3)", "floating point"}),
+          grad([](const std::vector<array>& v) { return sum(v[0]); })({i23()})),
+      ERR("grad_single_array_integer_input", IA, ({"[grad]", "int32"}),
+          grad([](const array& x) { return sum(x); })(i23())),
+      ERR("value_and_grad_bool_input", IA, ({"[value_and_grad]", "bool"}),
+          value_and_grad([](const std::vector<array>& v) { return sum(v[0]); })({bools()})),
+      ERR("value_and_grad_integer_argnum", IA, ({"[value_and_grad]", "input 1", "int32"}),
+          value_and_grad([](const std::vector<array>& v) { return sum(v[0] * v[1]); }, 1)(
+              {f23(), i23()})),
+      ERR("value_and_grad_repeated_argnum", IA, ({"[value_and_grad]", "repeated", "[0,0]"}),
+          value_and_grad([](const std::vector<array>& v) { return sum(v[0]); },
+                         std::vector<int>{0, 0})({f23()})),
+      ERR("vjp_integer_primal", IA, ({"[vjp]", "int32"}),
+          vjp([](const array& x) { return array(x * 2); }, i23(), i23())),
+      ERR("jvp_integer_primal", IA, ({"[jvp]", "int32"}),
+          jvp([](const array& x) { return array(x * 2); }, i23(), i23())),
       ERR("vjp_cotangent_shape", IA, ({"[vjp]", "(3,)", "(2,3)"}),
           vjp([](const array& x) { return array(x * 2.0f); }, f23(), array({1.f, 1.f, 1.f}))),
       ERR("vjp_cotangent_count", IA, ({"[vjp]", "cotangents"}),
@@ -138,6 +252,19 @@ std::vector<ErrorCase> error_cases() {
       ERR("iinfo_of_float", IA, ({"[iinfo]"}), iinfo i(float16); (void)i),
       ERR("device_index_out_of_range", IA, ({"[set_default_device]"}), set_default_device(Device(Device::cpu, 1))),
       ERR("op_on_missing_device_index", IA, ({"[stream]"}), add(f23(), f23(), Device(Device::cpu, 2))),
+      // random: a bad loc/scale is named by the op, not by the fused program inside it.
+      ERR("random_normal_scale_shape", IA, ({"[random.normal]", "scale", "(3,)", "(2,2)"}),
+          random::normal({2, 2}, float32, std::nullopt, array({1.f, 2.f, 3.f}), std::nullopt)),
+      ERR("random_normal_loc_larger_than_samples", IA, ({"[random.normal]", "loc", "(3,2)"}),
+          random::normal({2}, float32, zeros({3, 2}), std::nullopt, std::nullopt)),
+      ERR("random_uniform_incompatible_bounds", IA, ({"[random.uniform]", "(2,)", "(3,)"}),
+          random::uniform(zeros({2}), ones({3}), {2})),
+      // Impossible allocations fail as MLX's malloc does, with std::runtime_error "[malloc] ...";
+      // a host vector too large for any memory is the same error, not std::length_error.
+      ERR("to_vector_impossible_host_vector", std::runtime_error,
+          ({"[to_vector]", "cannot allocate"}), huge_view(kHugeBytes, bool_).to_vector<double>()),
+      ERR("cpu_malloc_size_past_ptrdiff_max", std::runtime_error, ({"[malloc]", "cannot allocate"}),
+          cpu::malloc(static_cast<size_t>(-1))),
       // MLX's array::shape(dim) indexes with .at(): out of range is std::out_of_range.
       ERR("shape_dim_out_of_range", std::out_of_range, ({"[array::shape]"}), f23().shape(2)),
   };
@@ -173,6 +300,27 @@ TEST(ErrorsTable, RaisedBeforeEvaluation) {
   EXPECT_THROW(transpose(lazy, {0, 0}), std::invalid_argument);
   EXPECT_THROW(lazy + array({1.f, 2.f}), std::invalid_argument);
   EXPECT_EQ(lazy.status(), array::Status::unscheduled);
+}
+
+// An allocation no memory can hold (2^62 bytes, after the shape checks pass) is the
+// allocator's std::runtime_error (each device's allocator names itself), raised at eval. Not under AddressSanitizer, whose allocator
+// aborts the process on such a request instead of failing it.
+TEST(ErrorsTable, ImpossibleAllocationIsMallocError) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer aborts on allocations past its maximum size";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP() << "AddressSanitizer aborts on allocations past its maximum size";
+#endif
+#endif
+  EXPECT_TRUE(throws_with<std::runtime_error>(
+      [] { zeros({1 << 30, 1 << 30}, float32, Device(Device::cpu)).eval(); },
+      {"[malloc]", "4611686018427387904"}));
+  if (is_available(Device(Device::gpu))) {
+    EXPECT_TRUE(throws_with<std::runtime_error>(
+        [] { zeros({1 << 30, 1 << 30}, float32, Device(Device::gpu)).eval(); },
+        {"[vulkan]", "4611686018427387904"}));
+  }
 }
 
 // Without a GPU, asking for it fails cleanly (only checkable where none is available).

@@ -317,6 +317,17 @@ TEST(ReduceTest, EmptyReductions) {
   EXPECT_TRUE(throws_with<std::invalid_argument>([&] { min(e); }, {"[min]", "(0,3)"}));
   EXPECT_TRUE(throws_with<std::invalid_argument>([&] { argmax(e, 0); }, {"[argmax]"}));
   EXPECT_TRUE(throws_with<std::invalid_argument>([&] { argmin(e); }, {"[argmin]"}));
+  // softmax of an empty array: the empty array of the same shape (as MLX), over any axes; the
+  // axes are still checked.
+  for (auto axes : std::vector<std::vector<int>>{{0}, {1}, {0, 1}, {}}) {
+    array sm = softmax(e, axes);
+    EXPECT_EQ(sm.shape(), (Shape{0, 3}));
+    EXPECT_EQ(sm.dtype(), float32);
+    EXPECT_TRUE(values(sm).empty());
+  }
+  EXPECT_EQ(softmax(e).shape(), (Shape{0, 3}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { softmax(e, 2); }, {"[softmax]", "(0,3)"}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { softmax(e, {1, -1}); }, {"[softmax]"}));
 }
 
 TEST(ReduceTest, AxisErrors) {

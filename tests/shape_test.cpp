@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "test_util.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/reduce.hpp"
 #include "tessera/ops/shape.hpp"
+#include "tessera/transforms/autodiff.hpp"
 #include "tessera/transforms/eval.hpp"
 
 namespace {
@@ -372,18 +375,80 @@ TEST(ShapeSplit, EqualPartsAndIndices) {
     EXPECT_EQ(at[1].shape(), (Shape{6, 2}));
     EXPECT_EQ(at[2].shape(), (Shape{6, 1}));
     EXPECT_TRUE(matches(at[1], ref_slice(x, {0, 1}, {6, 3}, {1, 1})));
-    // Indices as NumPy's array_split: clamped, and non-increasing ones give empty parts.
+    // Indices as NumPy's split (array_split is the same for indices): part i is
+    // a[indices[i-1]:indices[i]], so a non-increasing index gives an empty part and the next
+    // part starts again from it. np.split(np.arange(6), [4, 2, 10]) is
+    // [0 1 2 3], [], [2 3 4 5], [].
     auto odd = split(a, Shape{4, 2, 10});
     ASSERT_EQ(odd.size(), 4u);
     EXPECT_EQ(odd[0].shape(), (Shape{4, 4}));
     EXPECT_EQ(odd[1].shape(), (Shape{0, 4}));
-    EXPECT_EQ(odd[2].shape(), (Shape{2, 4}));
+    EXPECT_EQ(odd[2].shape(), (Shape{4, 4}));
     EXPECT_EQ(odd[3].shape(), (Shape{0, 4}));
-    EXPECT_TRUE(matches(odd[2], ref_slice(x, {4, 0}, {10, 4}, {1, 1})));
+    EXPECT_TRUE(matches(odd[2], ref_slice(x, {2, 0}, {10, 4}, {1, 1})));
     auto neg = split(a, Shape{-2});
     ASSERT_EQ(neg.size(), 2u);
     EXPECT_EQ(neg[0].shape(), (Shape{4, 4}));
   });
+}
+
+// np.split's answers for non-increasing, negative and out-of-range indices (NumPy 1.24).
+TEST(ShapeSplit, NonIncreasingIndicesAsNumPy) {
+  for_each_device([](Device) {
+    array a = arange(6);
+    auto parts = [&](const Shape& idx) {
+      std::vector<std::vector<int>> out;
+      for (auto& p : split(a, idx)) out.push_back(p.to_vector<int>());
+      return out;
+    };
+    using V = std::vector<std::vector<int>>;
+    EXPECT_EQ(parts({4, 2}), (V{{0, 1, 2, 3}, {}, {2, 3, 4, 5}}));
+    EXPECT_EQ(parts({-1, 2}), (V{{0, 1, 2, 3, 4}, {}, {2, 3, 4, 5}}));
+    EXPECT_EQ(parts({10, 2}), (V{{0, 1, 2, 3, 4, 5}, {}, {2, 3, 4, 5}}));
+    EXPECT_EQ(parts({3, -10}), (V{{0, 1, 2}, {}, {0, 1, 2, 3, 4, 5}}));
+    EXPECT_EQ(parts({-10, 3}), (V{{}, {0, 1, 2}, {3, 4, 5}}));
+    EXPECT_EQ(parts({3, 3}), (V{{0, 1, 2}, {}, {3, 4, 5}}));
+  });
+}
+
+// Python slicing with INT32_MAX / INT32_MIN starts, stops and steps: NumPy's answers, no
+// overflow (a[slice(start, stop, step)] for a = np.arange(5), NumPy 1.24).
+TEST(ShapeSlice, ExtremeStartsStopsAndStepsAsNumPy) {
+  constexpr int32_t M = std::numeric_limits<int32_t>::max();
+  constexpr int32_t m = std::numeric_limits<int32_t>::min();
+  struct Case {
+    int32_t start, stop, step;
+    std::vector<int> expect;
+  };
+  const Case cases[] = {
+      {0, 5, M, {0}},
+      {4, -6, m, {4}},
+      {M, m, -1, {4, 3, 2, 1, 0}},
+      {m, M, 1, {0, 1, 2, 3, 4}},
+      {0, M, M, {0}},
+      {M, m, m, {4}},
+      {4, m, m, {4}},
+      {1, M, 2, {1, 3}},
+      {M, M, -1, {}},
+      {-M, M, M, {0}},
+      {m, -1, -1, {}},
+      {M, 0, -1, {4, 3, 2, 1}},
+      {M, m, M, {}},
+  };
+  for_each_device([&](Device) {
+    array a = arange(5);
+    for (auto& c : cases) {
+      SCOPED_TRACE(std::to_string(c.start) + ":" + std::to_string(c.stop) + ":" +
+                   std::to_string(c.step));
+      array s = slice(a, {c.start}, {c.stop}, {c.step});
+      EXPECT_EQ(s.to_vector<int>(), c.expect);
+      EXPECT_TRUE(matches(s, ref_slice(iota_ref({5}), {c.start}, {c.stop}, {c.step})));
+    }
+  });
+  // The gradient re-normalises the stored start: an empty reversed slice stays empty.
+  array g = grad([&](const array& x) { return sum(slice(x, {m}, {-6}, {-1})); })(
+      arange(5.0, float32));
+  EXPECT_EQ(g.to_vector<float>(), std::vector<float>(5, 0.f));
 }
 
 TEST(ShapeContiguous, CopiesOnlyWhenNeeded) {

@@ -642,3 +642,22 @@ TEST_F(VulkanOps, CreationTable) {
 }
 
 }  // namespace
+
+// Arrays past maxStorageBufferRange (128 MiB on lavapipe): one kernel binding cannot reach
+// their end, and elements past it used to read as zeros. Until kernels bind windows of such
+// buffers they must be refused with the library's error, never computed wrong.
+TEST_F(VulkanOps, ArraysPastTheBindingRangeAreRefusedNotMiscomputed) {
+  const uint64_t range = caps().max_storage_buffer_range;
+  if (range > (uint64_t{1} << 30)) GTEST_SKIP() << "binding range " << range << " too large to test here";
+  const int n = static_cast<int>(range / 4 * 3 / 2);  // 1.5x the range in float32
+  array big = full({n}, 1.0f, GPU);
+  array s = sum(big, false, GPU);
+  try {
+    s.eval();
+    ADD_FAILURE() << "a sum over " << n << " elements past the binding range returned " << s.item<float>();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("maxStorageBufferRange"), std::string::npos) << e.what();
+  }
+  // The library works on afterwards.
+  EXPECT_EQ(sum(full({1000}, 1.0f, GPU), false, GPU).item<float>(), 1000.0f);
+}

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "backend/gpu.hpp"
+#include "core/graph_lock.hpp"
 #include "tessera/core/event.hpp"
 #include "tessera/core/memory.hpp"
 #include "tessera/core/primitive.hpp"
@@ -46,13 +47,20 @@ void convert_elements(const void* src, Dtype src_dtype, void* dst, Dtype dst_dty
   });
 }
 
+void throw_cannot_allocate(size_t n, size_t elem_size, const char* op) {
+  throw std::runtime_error(std::string("[") + op + "] cannot allocate " + std::to_string(n) +
+                           " elements of " + std::to_string(elem_size) + " bytes");
+}
+
+// The backstop of every constructor: ops validate their shapes and dtypes under their own
+// names first, so this only fires for arrays built directly (or an op that forgot to).
+static int64_t checked_size(const Shape& shape, Dtype dtype) {
+  check_valid_dtype(dtype, "array");
+  return checked_shape_size(shape, dtype.size(), "array");
+}
+
 array::array(Shape shape, Dtype dtype) : desc_(std::make_shared<Desc>()) {
-  for (auto d : shape) {
-    if (d < 0) {
-      throw std::invalid_argument("[array] negative dimension in shape " + shape_string(shape));
-    }
-  }
-  desc_->size = shape_size(shape);
+  desc_->size = checked_size(shape, dtype);
   desc_->strides = row_major_strides(shape);
   desc_->shape = std::move(shape);
   desc_->dtype = dtype;
@@ -70,7 +78,7 @@ array::array(const void* raw, Shape shape, Dtype dtype) : array(std::move(shape)
 array::array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
              std::vector<array> inputs)
     : desc_(std::make_shared<Desc>()) {
-  desc_->size = shape_size(shape);
+  desc_->size = checked_size(shape, dtype);
   desc_->strides = row_major_strides(shape);
   desc_->shape = std::move(shape);
   desc_->dtype = dtype;
@@ -81,6 +89,10 @@ array::array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
 std::vector<array> array::make_arrays(std::vector<Shape> shapes, const std::vector<Dtype>& dtypes,
                                       const std::shared_ptr<Primitive>& primitive,
                                       const std::vector<array>& inputs) {
+  if (dtypes.size() != shapes.size()) {
+    throw std::invalid_argument("[array] " + std::to_string(shapes.size()) + " output shapes but " +
+                                std::to_string(dtypes.size()) + " dtypes");
+  }
   std::vector<array> outs;
   for (size_t i = 0; i < shapes.size(); ++i) {
     outs.emplace_back(std::move(shapes[i]), dtypes[i], primitive, inputs);
@@ -141,9 +153,35 @@ std::vector<array> array::outputs() const {
   return out;
 }
 
+std::mutex& graph_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 void array::detach() {
-  desc_->primitive = nullptr;
-  desc_->inputs.clear();
+  std::shared_ptr<Primitive> prim;
+  std::vector<array> ins;
+  {
+    std::lock_guard<std::mutex> lock(graph_mutex());
+    prim = std::move(desc_->primitive);
+    ins = std::move(desc_->inputs);
+    desc_->primitive = nullptr;
+    desc_->inputs.clear();
+  }
+  // The released graph is destroyed here, outside the lock.
+}
+
+namespace {
+std::mutex& mirror_mutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
+BufferPtr array::mirror_of(BufferKind kind, const std::function<BufferPtr()>& make) {
+  std::lock_guard<std::mutex> lock(mirror_mutex());
+  if (!desc_->mirror || desc_->mirror->kind() != kind) desc_->mirror = make();
+  return desc_->mirror;
 }
 
 void array::set_data(BufferPtr buf) {
@@ -163,7 +201,10 @@ void array::set_data(BufferPtr buf, size_t byte_offset, Strides strides, Flags f
 void array::copy_shared_buffer(const array& other, const Strides& strides, Flags flags,
                                int64_t elem_offset) {
   desc_->data = other.desc_->data;
-  desc_->mirror = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mirror_mutex());
+    desc_->mirror = nullptr;
+  }
   desc_->offset = other.desc_->offset + elem_offset * static_cast<int64_t>(itemsize());
   desc_->strides = strides;
   desc_->flags = flags;
@@ -189,14 +230,12 @@ void* array::raw_host_ptr() {
   void* base = desc_->data->host_ptr();
   if (!base) {
     // Device-local GPU memory: one download per array, kept as its CPU mirror.
-    static std::mutex mirror_mutex;
-    std::lock_guard<std::mutex> lock(mirror_mutex);
-    if (!desc_->mirror || desc_->mirror->kind() != BufferKind::cpu) {
-      auto copy = cpu::malloc(desc_->data->size());
-      gpu::download(*desc_->data, 0, copy->host_ptr(), desc_->data->size());
-      desc_->mirror = copy;
-    }
-    base = desc_->mirror->kind() == BufferKind::cpu ? desc_->mirror->host_ptr() : nullptr;
+    const BufferPtr& data = desc_->data;
+    base = mirror_of(BufferKind::cpu, [&] {
+             auto copy = cpu::malloc(data->size());
+             gpu::download(*data, 0, copy->host_ptr(), data->size());
+             return copy;
+           })->host_ptr();
   }
   return base ? static_cast<char*>(base) + desc_->offset : nullptr;
 }

@@ -1,6 +1,8 @@
 // The CPU caching allocator. Freed blocks are kept in size buckets and handed out again, so a
 // training loop that makes the same temporaries every step stops calling the system allocator.
+#include <cstddef>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <new>
@@ -135,7 +137,17 @@ class CpuBuffer final : public Buffer {
 }  // namespace
 
 namespace cpu {
-BufferPtr malloc(size_t bytes) { return std::make_shared<CpuBuffer>(bytes, bucket_size(bytes)); }
+BufferPtr malloc(size_t bytes) {
+  // An impossible size fails as a failed allocation does: std::runtime_error("[malloc] ..."), as
+  // MLX's allocators ("[malloc] Unable to allocate N bytes."), rather than std::bad_alloc or
+  // std::length_error, so callers see one exception type, with the size, for "no memory".
+  // Past PTRDIFF_MAX no object can exist, and bucket_size's rounding up would wrap to a small
+  // block that the caller then writes past.
+  if (bytes > static_cast<size_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+    throw std::runtime_error("[malloc] cannot allocate " + std::to_string(bytes) + " bytes");
+  }
+  return std::make_shared<CpuBuffer>(bytes, bucket_size(bytes));
+}
 size_t active_memory() { return CpuAllocator::get().active(); }
 size_t peak_memory() { return CpuAllocator::get().peak(); }
 void reset_peak_memory() { CpuAllocator::get().reset_peak(); }

@@ -54,10 +54,14 @@ bool is_available(const Device& d) {
 }
 
 const Device& default_device() {
+  // MLX's signature returns a reference; a per-thread copy keeps it valid while another
+  // thread calls set_default_device.
+  thread_local Device current{Device::cpu};
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   init_locked(s);
-  return s.default_device;
+  current = s.default_device;
+  return current;
 }
 
 void set_default_device(const Device& d) {

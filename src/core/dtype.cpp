@@ -73,7 +73,22 @@ Dtype::Kind kind(const Dtype& t) {
   return Dtype::Kind::V;
 }
 
+bool is_valid(const Dtype& t) {
+  const int v = static_cast<int>(t.val);
+  return v >= 0 && v < num_dtypes && all_dtypes[v].size() == t.size();
+}
+
+void check_valid_dtype(const Dtype& t, const char* op) {
+  if (!is_valid(t)) {
+    throw std::invalid_argument(std::string("[") + op + "] invalid dtype (value " +
+                                std::to_string(static_cast<int>(t.val)) + ", size " +
+                                std::to_string(static_cast<int>(t.size())) + ")");
+  }
+}
+
 Dtype promote_types(const Dtype& a, const Dtype& b) {
+  check_valid_dtype(a, "promote_types");
+  check_valid_dtype(b, "promote_types");
   return kPromotion[static_cast<int>(a.val)][static_cast<int>(b.val)];
 }
 
@@ -91,7 +106,7 @@ const char* dtype_name(const Dtype& t) {
   static const char* names[num_dtypes] = {"bool",    "uint8",   "uint16",   "uint32",   "uint64",
                                           "int8",    "int16",   "int32",    "int64",    "float16",
                                           "float32", "float64", "bfloat16", "complex64"};
-  return names[static_cast<int>(t.val)];
+  return is_valid(t) ? names[static_cast<int>(t.val)] : "invalid";
 }
 std::string to_string(const Dtype& t) { return dtype_name(t); }
 

@@ -20,6 +20,29 @@ std::string axes_string(const std::vector<int>& axes) {
   return s + "]";
 }
 
+int64_t checked_shape_size(const Shape& shape, size_t itemsize, const char* op) {
+  int64_t n = 1;
+  bool overflow = false, empty = false;
+  for (auto d : shape) {
+    if (d < 0) {
+      throw std::invalid_argument(std::string("[") + op + "] negative dimension in shape " +
+                                  shape_string(shape));
+    }
+    empty |= d == 0;
+    overflow |= __builtin_mul_overflow(n, static_cast<int64_t>(d), &n);
+  }
+  // A zero dimension makes the count 0 whatever the other extents multiply to (and a wrapped
+  // product may itself be 0, so test the dimensions, not n).
+  if (empty) return 0;
+  int64_t bytes = 0;
+  if (overflow || __builtin_mul_overflow(n, static_cast<int64_t>(itemsize), &bytes)) {
+    throw std::invalid_argument(std::string("[") + op + "] shape " + shape_string(shape) +
+                                " has too many elements: its size in bytes (" +
+                                std::to_string(itemsize) + " per element) overflows int64");
+  }
+  return n;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const size_t n = std::max(a.size(), b.size());
   Shape out(n);
@@ -33,6 +56,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     out[i] = da == 1 ? db : da;
   }
   return out;
+}
+
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  const size_t lead = to.size() - from.size();
+  for (size_t i = 0; i < from.size(); ++i) {
+    if (from[i] != 1 && from[i] != to[lead + i]) return false;
+  }
+  return true;
 }
 
 int normalize_axis(int axis, int ndim, const char* op) {

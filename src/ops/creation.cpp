@@ -13,39 +13,49 @@
 namespace tessera {
 
 namespace {
-void check_shape(const Shape& shape, const char* op) {
-  for (auto d : shape) {
-    if (d < 0) {
-      throw std::invalid_argument(std::string("[") + op + "] negative dimension in shape " +
-                                  shape_string(shape));
-    }
+// What every creation op checks first, under its own name: the dtype, and the output shape's
+// size in it.
+void check_creation(const Shape& shape, Dtype dtype, const char* op) {
+  check_valid_dtype(dtype, op);
+  checked_shape_size(shape, dtype.size(), op);
+}
+
+// `full` under the name of the op the user called (full, full_like, zeros, ones), validated
+// before broadcast_to so that a bad shape is not reported as broadcast_to's.
+array fill(const Shape& shape, const array& vals, Dtype dtype, const char* op, StreamOrDevice s) {
+  check_creation(shape, dtype, op);
+  if (!broadcasts_to(vals.shape(), shape)) {
+    throw std::invalid_argument(std::string("[") + op + "] cannot broadcast values of shape " +
+                                shape_string(vals.shape()) + " to the shape " +
+                                shape_string(shape));
   }
+  array v = vals.dtype() == dtype ? vals : apply_elementwise(ElemOp::AsType, {vals}, s, dtype);
+  return contiguous(broadcast_to(v, shape, s), false, s);
 }
 }  // namespace
 
 array full(const Shape& shape, const array& vals, Dtype dtype, StreamOrDevice s) {
-  check_shape(shape, "full");
-  array v = vals.dtype() == dtype ? vals : apply_elementwise(ElemOp::AsType, {vals}, s, dtype);
-  return contiguous(broadcast_to(v, shape, s), false, s);
+  return fill(shape, vals, dtype, "full", s);
 }
 array full(const Shape& shape, const array& vals, StreamOrDevice s) {
-  return full(shape, vals, vals.dtype(), s);
+  return fill(shape, vals, vals.dtype(), "full", s);
 }
 array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s) {
-  check_shape(shape, "zeros");
-  return full(shape, array(false, dtype), dtype, s);
+  check_valid_dtype(dtype, "zeros");  // before the scalar is made in it
+  return fill(shape, array(false, dtype), dtype, "zeros", s);
 }
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) {
-  check_shape(shape, "ones");
-  return full(shape, array(true, dtype), dtype, s);
+  check_valid_dtype(dtype, "ones");
+  return fill(shape, array(true, dtype), dtype, "ones", s);
 }
 array zeros_like(const array& a, StreamOrDevice s) { return zeros(a.shape(), a.dtype(), s); }
 array ones_like(const array& a, StreamOrDevice s) { return ones(a.shape(), a.dtype(), s); }
 array full_like(const array& a, const array& vals, StreamOrDevice s) {
-  return full(a.shape(), vals, a.dtype(), s);
+  return fill(a.shape(), vals, a.dtype(), "full_like", s);
 }
 
 array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice s) {
+  check_valid_dtype(dtype, "arange");
   if (dtype == bool_) throw std::invalid_argument("[arange] cannot use the bool dtype");
   if (is_complex(dtype)) throw std::invalid_argument("[arange] cannot use the complex64 dtype");
   if (step == 0 || std::isnan(step) || std::isnan(start) || std::isnan(stop)) {
@@ -82,6 +92,7 @@ array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s
   if (num < 0) {
     throw std::invalid_argument("[linspace] num must be non-negative, got " + std::to_string(num));
   }
+  check_valid_dtype(dtype, "linspace");
   // float64 ranges are computed in float64, everything else in float32 (as MLX).
   const Dtype t_dtype = dtype == float64 ? float64 : float32;
   if (num == 1) return astype(array(start, t_dtype), dtype, s).reshape({1});
@@ -99,17 +110,20 @@ array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s
 }
 
 namespace {
-// (row + k) <cmp> col over an n x m grid, as `dtype`.
+// (col - row) <cmp> k over an n x m grid, as `dtype`. The difference of two indices always fits
+// in int32, where row + k would overflow for a k near INT_MAX (tri(3, 3, INT_MAX) is all ones,
+// as NumPy's, and INT_MIN all zeros).
 array diagonal_mask(int n, int m, int k, ElemOp cmp, Dtype dtype, const char* op, StreamOrDevice s) {
   if (n < 0 || m < 0) {
     throw std::invalid_argument(std::string("[") + op + "] dimensions must be non-negative, got n=" +
                                 std::to_string(n) + " m=" + std::to_string(m));
   }
+  check_creation({n, m}, dtype, op);
   ProgramBuilder b;
   int rows = b.input(reshape(arange(0, n, s), {n, 1}, s));
   int cols = b.input(reshape(arange(0, m, s), {1, m}, s));
   int kk = b.input(array(k));
-  int r = b.emit(cmp, {b.emit(ElemOp::Add, {rows, kk}), cols});
+  int r = b.emit(cmp, {b.emit(ElemOp::Subtract, {cols, rows}), kk});
   return b.finish(b.emit(ElemOp::AsType, {r}, dtype), s);
 }
 }  // namespace
@@ -118,9 +132,11 @@ array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
   return diagonal_mask(n, m, k, ElemOp::Equal, dtype, "eye", s);
 }
 array eye(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
-array identity(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
+array identity(int n, Dtype dtype, StreamOrDevice s) {
+  return diagonal_mask(n, n, 0, ElemOp::Equal, dtype, "identity", s);
+}
 array tri(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
-  return diagonal_mask(n, m, k, ElemOp::GreaterEqual, dtype, "tri", s);
+  return diagonal_mask(n, m, k, ElemOp::LessEqual, dtype, "tri", s);
 }
 array tri(int n, Dtype dtype, StreamOrDevice s) { return tri(n, n, 0, dtype, s); }
 

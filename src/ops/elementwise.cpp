@@ -133,6 +133,7 @@ ElemTyping elementwise_typing(ElemOp op, const Dtype* in, int n, Dtype target) {
   }
   ElemTyping t{{in[0], n > 1 ? in[1] : in[0], n > 2 ? in[2] : in[0]}, in[0]};
   if (op == ElemOp::AsType) {
+    check_valid_dtype(target, fn);
     t.result = target;
     return t;
   }
@@ -376,7 +377,9 @@ std::vector<array> Elementwise::jvp(const std::vector<array>& primals,
 
 namespace tessera {
 array astype(const array& a, Dtype dtype, StreamOrDevice s) {
+  check_valid_dtype(dtype, "astype");
   if (a.dtype() == dtype) return a;
+  checked_shape_size(a.shape(), dtype.size(), "astype");  // a wider dtype may overflow the bytes
   return apply_elementwise(ElemOp::AsType, {a}, s, dtype);
 }
 array array::astype(Dtype dtype) const { return tessera::astype(*this, dtype); }

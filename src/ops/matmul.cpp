@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/shape.hpp"
@@ -64,6 +65,14 @@ Plan plan(const char* op, const array& a, const array& b) {
                                 shape_string(as) + " and " + shape_string(bs) +
                                 " cannot be broadcast together");
   }
+  // The operands broadcast to the batch and the product, checked under the op's name (matmul
+  // builds them with broadcast_to, whose own check would name broadcast_to).
+  const size_t itemsize = promote_types(a.dtype(), b.dtype()).size();
+  for (auto [rows, cols] : {std::pair{p.m, p.k}, std::pair{p.k, p.n}, std::pair{p.m, p.n}}) {
+    Shape full = p.batch;
+    full.insert(full.end(), {rows, cols});
+    checked_shape_size(full, itemsize, op);
+  }
   p.out_shape = p.batch;
   if (a.ndim() > 1) p.out_shape.push_back(p.m);
   if (b.ndim() > 1) p.out_shape.push_back(p.n);
@@ -95,13 +104,7 @@ array matmul(const array& a_in, const array& b_in, StreamOrDevice s) {
 array addmm(array c, array a, array b, const float& alpha, const float& beta, StreamOrDevice s) {
   Plan p = plan("addmm", a, b);
   const Dtype t = promote_types(a.dtype(), b.dtype());
-  bool ok = true;
-  try {
-    ok = broadcast_shapes(c.shape(), p.out_shape, "addmm") == p.out_shape;
-  } catch (const std::invalid_argument&) {
-    ok = false;
-  }
-  if (!ok) {
+  if (!broadcasts_to(c.shape(), p.out_shape)) {
     throw std::invalid_argument("[addmm] c of shape " + shape_string(c.shape()) +
                                 " does not broadcast to the product's shape " +
                                 shape_string(p.out_shape));

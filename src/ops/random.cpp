@@ -17,12 +17,19 @@ namespace tessera::random {
 
 namespace {
 
-void check_shape(const Shape& shape, const char* op) {
-  for (auto d : shape) {
-    if (d < 0) {
-      throw std::invalid_argument(std::string("[random.") + op + "] negative dimension in shape " +
-                                  shape_string(shape));
-    }
+// An output shape, checked under the op's name: no negative extent, and its size in bytes
+// (`itemsize` per element) fits in int64.
+void check_shape(const Shape& shape, size_t itemsize, const char* op) {
+  checked_shape_size(shape, itemsize, (std::string("random.") + op).c_str());
+}
+
+// `loc` or `scale` of normal must broadcast to the sample shape (a larger one would silently
+// grow the output, and an incompatible one fail inside the fused program).
+void check_param(const std::optional<array>& p, const char* what, const Shape& shape) {
+  if (p && !broadcasts_to(p->shape(), shape)) {
+    throw std::invalid_argument(std::string("[random.normal] ") + what + " of shape " +
+                                shape_string(p->shape()) + " cannot be broadcast to the shape " +
+                                shape_string(shape) + " of the samples");
   }
 }
 
@@ -107,15 +114,25 @@ void seed(uint64_t seed) { KeySequence::default_().seed(seed); }
 // ---------------------------------------------------------------------------------------------
 // Bits and split
 
-array bits(const Shape& shape, int width, const std::optional<array>& key_in, StreamOrDevice s) {
-  check_shape(shape, "bits");
+namespace {
+// The RandomBits node for `op` (bits itself, or the distribution built on the bits), its
+// shape checked under that op's name with `itemsize`: the op's output element size.
+array bits_node(const Shape& shape, int width, const std::optional<array>& key_in,
+                size_t itemsize, const char* op, StreamOrDevice s) {
+  check_shape(shape, itemsize, op);
   const Dtype dtype = bits_dtype(width);
-  if (key_in) check_key(*key_in, "bits");
+  if (key_in) check_key(*key_in, op);
   array k = key_in ? *key_in : KeySequence::default_().next();
   Shape out_shape(k.shape().begin(), k.shape().end() - 1);
   out_shape.insert(out_shape.end(), shape.begin(), shape.end());
+  check_shape(out_shape, itemsize, op);  // with a batch of keys in front
   return array(std::move(out_shape), dtype, std::make_shared<RandomBits>(to_stream(s), shape, width),
                {k});
+}
+}  // namespace
+
+array bits(const Shape& shape, int width, const std::optional<array>& key_in, StreamOrDevice s) {
+  return bits_node(shape, width, key_in, bits_dtype(width).size(), "bits", s);
 }
 
 std::pair<array, array> split(const array& key, StreamOrDevice s) {
@@ -133,7 +150,7 @@ array split(const array& key, int num, StreamOrDevice s) {
     throw std::invalid_argument("[random.split] the number of keys must be non-negative, got " +
                                 std::to_string(num));
   }
-  return bits({num, 2}, 4, key, s);
+  return bits_node({num, 2}, 4, key, uint32.size(), "split", s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,24 +171,17 @@ int emit_uniform(ProgramBuilder& b, int bits_reg, int lo_in, int hi_in, int maxv
   return b.emit(ElemOp::Add, {b.emit(ElemOp::Multiply, {range, u}), lo});
 }
 
-Shape checked_uniform_shape(const array& low, const array& high, const Shape& shape,
-                            const char* op) {
-  check_shape(shape, op);
-  Shape range_shape = broadcast_shapes(low.shape(), high.shape(), op);
-  Shape out_shape;
-  bool ok = true;
-  try {
-    out_shape = broadcast_shapes(shape, range_shape, op);
-  } catch (const std::invalid_argument&) {
-    ok = false;
-  }
-  if (!ok || out_shape != shape) {
+void check_uniform_shape(const array& low, const array& high, const Shape& shape, Dtype dtype,
+                         const char* op) {
+  check_shape(shape, dtype.size(), op);
+  const std::string name = std::string("random.") + op;
+  Shape range_shape = broadcast_shapes(low.shape(), high.shape(), name.c_str());
+  if (!broadcasts_to(range_shape, shape)) {
     throw std::invalid_argument(std::string("[random.") + op +
                                 "] cannot generate random values of shape " + shape_string(shape) +
                                 " from low and high of broadcast shape " +
                                 shape_string(range_shape));
   }
-  return out_shape;
 }
 }  // namespace
 
@@ -179,9 +189,9 @@ array uniform(const array& low, const array& high, const Shape& shape, Dtype dty
               const std::optional<array>& key, StreamOrDevice s) {
   check_floating(dtype, "uniform");
   if (key) check_key(*key, "uniform");
-  checked_uniform_shape(low, high, shape, "uniform");
+  check_uniform_shape(low, high, shape, dtype, "uniform");
   Stream stream = to_stream(s);
-  array raw = bits(shape, 4, key, stream);
+  array raw = bits_node(shape, 4, key, dtype.size(), "uniform", stream);
   ProgramBuilder b;
   int r_bits = b.input(raw);
   int r_lo = b.input(low);
@@ -200,12 +210,14 @@ array normal(const Shape& shape, Dtype dtype, const std::optional<array>& loc,
              const std::optional<array>& scale, const std::optional<array>& key,
              StreamOrDevice s) {
   check_floating(dtype, "normal");
-  check_shape(shape, "normal");
+  check_shape(shape, dtype.size(), "normal");
   if (key) check_key(*key, "normal");
+  check_param(loc, "loc", shape);
+  check_param(scale, "scale", shape);
   Stream stream = to_stream(s);
   // u uniform on [nextafter(-1, 0), 1) in float32, as MLX; then
   // loc + (sqrt(2) * scale) * astype(erfinv(u), dtype), each op in MLX's order and dtype.
-  array raw = bits(shape, 4, key, stream);
+  array raw = bits_node(shape, 4, key, dtype.size(), "normal", stream);
   ProgramBuilder b;
   int r_bits = b.input(raw);
   int r_lo = b.input(array(std::nextafter(-1.0f, 0.0f)));

@@ -268,7 +268,9 @@ array softmax(const array& a, const std::vector<int>& axes, bool precise, Stream
     throw std::invalid_argument("[softmax] expects a floating-point array, got " +
                                 to_string(a.dtype()) + " of shape " + shape_string(a.shape()));
   }
-  check_nonempty("softmax", a, ax);
+  // Nothing to normalise: the empty result of the same shape (as MLX), not the empty-axis
+  // error of the max inside.
+  if (a.size() == 0) return a;
   const bool up = precise && (a.dtype() == float16 || a.dtype() == bfloat16);
   array in = up ? cast(a, float32, s) : a;
   if (ax.empty()) {  // softmax over no axes: every element is its own group

@@ -2,6 +2,7 @@
 #include "tessera/ops/shape.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "tessera/ops/creation.hpp"
@@ -13,10 +14,19 @@ namespace tessera {
 
 namespace {
 
+// An extent computed in int64 (a product or a sum of extents) as the int32 a Shape holds;
+// throws naming `op` when it does not fit.
+int32_t to_extent(int64_t n, const char* op, const std::string& what) {
+  if (n > std::numeric_limits<int32_t>::max()) {
+    throw std::invalid_argument(std::string("[") + op + "] " + what + " has " + std::to_string(n) +
+                                " elements along one axis, more than an int32 extent holds");
+  }
+  return static_cast<int32_t>(n);
+}
+
 // Resolves one -1 and checks the element count.
 Shape infer_shape(const array& a, Shape shape) {
   int infer = -1;
-  int64_t known = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       if (infer >= 0) {
@@ -26,16 +36,19 @@ Shape infer_shape(const array& a, Shape shape) {
       infer = static_cast<int>(i);
     } else if (shape[i] < 0) {
       throw std::invalid_argument("[reshape] negative dimension in " + shape_string(shape));
-    } else {
-      known *= shape[i];
     }
   }
+  // The product of the given extents, checked (a wrapped product could match a.size()).
+  Shape known_shape = shape;
+  if (infer >= 0) known_shape[infer] = 1;
+  const int64_t known = checked_shape_size(known_shape, a.itemsize(), "reshape");
   if (infer >= 0) {
     if (known == 0 || static_cast<int64_t>(a.size()) % known != 0) {
       throw std::invalid_argument("[reshape] cannot infer the -1 in " + shape_string(shape) +
                                   " for an array of shape " + shape_string(a.shape()));
     }
-    shape[infer] = static_cast<int32_t>(a.size() / known);
+    shape[infer] = to_extent(static_cast<int64_t>(a.size()) / known, "reshape",
+                             "the -1 of " + shape_string(shape));
   }
   if (shape_size(shape) != static_cast<int64_t>(a.size())) {
     throw std::invalid_argument("[reshape] cannot reshape an array of shape " +
@@ -45,16 +58,26 @@ Shape infer_shape(const array& a, Shape shape) {
   return shape;
 }
 
-// Python slice normalisation of one axis; returns the length.
+// Python slice normalisation of one axis; returns the length. In int64: start, stop and step
+// may be INT32_MIN / INT32_MAX (Python's "to the end"), whose sums and negation overflow int32.
 int32_t normalize_slice(int32_t n, int32_t& start, int32_t stop, int32_t step) {
-  if (step > 0) {
-    start = std::clamp(start < 0 ? start + n : start, 0, n);
-    stop = std::clamp(stop < 0 ? stop + n : stop, 0, n);
-    return std::max(0, (stop - start + step - 1) / step);
+  const int64_t len = n, st = step;
+  int64_t b = start < 0 ? int64_t{start} + len : start;
+  int64_t e = stop < 0 ? int64_t{stop} + len : stop;
+  int64_t count;
+  if (st > 0) {
+    b = std::clamp<int64_t>(b, 0, len);
+    e = std::clamp<int64_t>(e, 0, len);
+    count = e > b ? (e - b + st - 1) / st : 0;
+  } else {
+    b = std::clamp<int64_t>(b, -1, len - 1);
+    e = std::clamp<int64_t>(e, -1, len - 1);
+    count = b > e ? (b - e - st - 1) / -st : 0;
   }
-  start = std::clamp(start < 0 ? start + n : start, -1, n - 1);
-  stop = std::clamp(stop < 0 ? stop + n : stop, -1, n - 1);
-  return std::max(0, (start - stop - step - 1) / (-step));
+  // The stored start is normalised again by the gradient (slice_update with the same
+  // arguments); -1 (an empty reversed slice) is stored as -1 - n, which normalises to itself.
+  start = static_cast<int32_t>(b < 0 ? b - len : b);
+  return static_cast<int32_t>(count);
 }
 
 std::vector<int> inverse_permutation(const std::vector<int>& axes) {
@@ -131,9 +154,9 @@ array flatten(const array& a, int start_axis, int end_axis, StreamOrDevice s) {
                                 " comes after end_axis " + std::to_string(end_axis));
   }
   Shape shape(a.shape().begin(), a.shape().begin() + st);
-  int32_t mid = 1;
-  for (int i = st; i <= en; ++i) mid *= a.shape()[i];
-  shape.push_back(mid);
+  int64_t mid = 1;
+  for (int i = st; i <= en; ++i) mid *= a.shape()[i];  // at most a.size(): no overflow
+  shape.push_back(to_extent(mid, "flatten", "an array of shape " + shape_string(a.shape())));
   shape.insert(shape.end(), a.shape().begin() + en + 1, a.shape().end());
   return reshape(a, shape, s);
 }
@@ -184,8 +207,8 @@ array moveaxis(const array& a, int source, int destination, StreamOrDevice s) {
 
 array broadcast_to(const array& a, const Shape& shape, StreamOrDevice s) {
   if (a.shape() == shape) return a;
-  Shape b = broadcast_shapes(a.shape(), shape, "broadcast_to");
-  if (b != shape) {
+  checked_shape_size(shape, a.itemsize(), "broadcast_to");
+  if (!broadcasts_to(a.shape(), shape)) {
     throw std::invalid_argument("[broadcast_to] cannot broadcast an array of shape " +
                                 shape_string(a.shape()) + " to " + shape_string(shape));
   }
@@ -195,6 +218,7 @@ array broadcast_to(const array& a, const Shape& shape, StreamOrDevice s) {
 std::vector<array> broadcast_arrays(const std::vector<array>& inputs, StreamOrDevice s) {
   Shape shape;
   for (auto& a : inputs) shape = broadcast_shapes(shape, a.shape(), "broadcast_arrays");
+  for (auto& a : inputs) checked_shape_size(shape, a.itemsize(), "broadcast_arrays");
   std::vector<array> out;
   for (auto& a : inputs) out.push_back(broadcast_to(a, shape, s));
   return out;
@@ -228,6 +252,7 @@ array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
   std::vector<bool> drop(a.ndim(), false);
   for (int ax : axes) {
     int n = normalize_axis(ax, a.ndim(), "squeeze");
+    if (drop[n]) throw std::invalid_argument("[squeeze] repeated axis in " + axes_string(axes));
     if (a.shape()[n] != 1) {
       throw std::invalid_argument("[squeeze] cannot squeeze axis " + std::to_string(ax) +
                                   " of size " + std::to_string(a.shape()[n]) + " in shape " +
@@ -286,6 +311,12 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
     if (strides[i] == 0) throw std::invalid_argument("[slice_update] stride 0 on axis " + std::to_string(i));
     region[i] = normalize_slice(src.shape()[i], start[i], stop[i], strides[i]);
   }
+  if (!broadcasts_to(update.shape(), region)) {
+    throw std::invalid_argument("[slice_update] cannot broadcast an update of shape " +
+                                shape_string(update.shape()) + " to the slice of shape " +
+                                shape_string(region) + " of an array of shape " +
+                                shape_string(src.shape()));
+  }
   array upd = broadcast_to(update, region, s);
   if (!(upd.dtype() == src.dtype())) upd = upd.astype(src.dtype());
   return array(src.shape(), src.dtype(),
@@ -298,7 +329,7 @@ array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
   if (nd == 0) throw std::invalid_argument("[concatenate] zero-dimensional arrays cannot be concatenated");
   int ax = normalize_axis(axis, nd, "concatenate");
   Shape shape = arrays[0].shape();
-  shape[ax] = 0;
+  int64_t extent = 0;  // along the axis: a sum of int32 extents, may pass INT32_MAX
   Dtype dtype = arrays[0].dtype();
   for (auto& a : arrays) {
     bool ok = a.ndim() == nd;
@@ -308,9 +339,11 @@ array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
                                   " and " + shape_string(a.shape()) +
                                   " differ outside the concatenation axis " + std::to_string(axis));
     }
-    shape[ax] += a.shape()[ax];
+    extent += a.shape()[ax];
     dtype = promote_types(dtype, a.dtype());
   }
+  shape[ax] = to_extent(extent, "concatenate", "the result");
+  checked_shape_size(shape, dtype.size(), "concatenate");
   if (arrays.size() == 1) return arrays[0];
   for (auto& a : arrays) {
     if (!(a.dtype() == dtype)) a = apply_elementwise(ElemOp::AsType, {a}, s, dtype);
@@ -318,7 +351,11 @@ array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
   return array(shape, dtype, std::make_shared<Concatenate>(to_stream(s), ax), std::move(arrays));
 }
 array concatenate(std::vector<array> arrays, StreamOrDevice s) {
-  for (auto& a : arrays) a = flatten(a, s);
+  for (auto& a : arrays) {
+    to_extent(static_cast<int64_t>(a.size()), "concatenate",
+              "the flattened array of shape " + shape_string(a.shape()));
+    a = flatten(a, s);
+  }
   return concatenate(std::move(arrays), 0, s);
 }
 
@@ -331,6 +368,13 @@ array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
     }
   }
   int ax = normalize_axis(axis, arrays[0].ndim() + 1, "stack");
+  // The result's shape, checked here so that concatenate's checks cannot fire under its name.
+  Shape shape = arrays[0].shape();
+  shape.insert(shape.begin() + ax, to_extent(static_cast<int64_t>(arrays.size()), "stack",
+                                             "the result"));
+  Dtype dtype = arrays[0].dtype();
+  for (auto& a : arrays) dtype = promote_types(dtype, a.dtype());
+  checked_shape_size(shape, dtype.size(), "stack");
   std::vector<array> expanded;
   for (auto& a : arrays) expanded.push_back(expand_dims(a, ax, s));
   if (expanded.size() == 1) return expanded[0];
@@ -338,20 +382,18 @@ array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
 }
 array stack(const std::vector<array>& arrays, StreamOrDevice s) { return stack(arrays, 0, s); }
 
+// As NumPy's split (and array_split, identical for indices): part i is a[indices[i-1]:indices[i]]
+// along the axis, each bound a Python slice bound (negative counts from the end, clamped). So
+// non-increasing indices give an empty part and the next part starts again from the smaller
+// index: np.split(np.arange(6), [4, 2]) is [0 1 2 3], [], [2 3 4 5].
 std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s) {
   int ax = normalize_axis(axis, a.ndim(), "split");
   std::vector<array> out;
-  int32_t prev = 0;
-  const int32_t n = a.shape()[ax];
+  Shape st(a.ndim(), 0), sp = a.shape();
   for (size_t i = 0; i <= indices.size(); ++i) {
-    int32_t stop = i < indices.size() ? indices[i] : n;
-    stop = std::clamp(stop < 0 ? stop + n : stop, 0, n);
-    int32_t start = std::min(prev, stop);
-    Shape st(a.ndim(), 0), sp = a.shape();
-    st[ax] = start;
-    sp[ax] = stop;
+    sp[ax] = i < indices.size() ? indices[i] : a.shape()[ax];
     out.push_back(slice(a, st, sp, s));
-    prev = std::max(prev, stop);
+    st[ax] = sp[ax];
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/graph_lock.hpp"
 #include "tessera/core/primitive.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
@@ -24,20 +25,29 @@ std::vector<array> trace_inputs(const std::vector<array>& primals) {
   return out;
 }
 
+// A node of the walk, with its primitive and inputs as they were read under the graph lock
+// (another thread may evaluate, and so detach, the same node while the transform runs).
+struct TapeNode {
+  array node;
+  std::shared_ptr<Primitive> primitive;
+  std::vector<array> inputs;
+};
+
 // Nodes that depend on a traced input, in topological order (inputs before users). Each
 // multi-output primitive appears once.
-std::vector<array> dependent_tape(const std::vector<array>& outputs,
-                                  const std::vector<array>& inputs) {
+std::vector<TapeNode> dependent_tape(const std::vector<array>& outputs,
+                                     const std::vector<array>& inputs) {
   std::unordered_set<std::uintptr_t> input_ids;
   for (auto& a : inputs) input_ids.insert(a.id());
   std::unordered_set<std::uintptr_t> visited;
   std::unordered_set<std::uintptr_t> depends;  // nodes reached from an input
-  std::vector<array> order;
+  std::vector<TapeNode> order;
   struct Frame {
     array node;
     size_t next;
   };
   std::vector<Frame> stack;
+  std::lock_guard<std::mutex> lock(graph_mutex());
   for (auto& out : outputs) {
     if (!visited.insert(out.id()).second) continue;
     stack.push_back({out, 0});
@@ -63,7 +73,9 @@ std::vector<array> dependent_tape(const std::vector<array>& outputs,
           depends.insert(o.id());
           visited.insert(o.id());
         }
-        order.push_back(node);
+        auto prim = node.primitive_ptr();
+        auto node_inputs = node.inputs();
+        order.push_back({std::move(node), std::move(prim), std::move(node_inputs)});
       }
     }
   }
@@ -77,7 +89,55 @@ void check_argnums(const std::vector<int>& argnums, size_t n, const char* op) {
       throw std::invalid_argument(std::string("[") + op + "] argnum " + std::to_string(a) +
                                   " is out of range for " + std::to_string(n) + " inputs");
     }
+    // A repeated argnum would trace the input twice and give all its gradient to one copy.
+    if (std::count(argnums.begin(), argnums.end(), a) > 1) {
+      throw std::invalid_argument(std::string("[") + op + "] argnum " + std::to_string(a) +
+                                  " is repeated in " + axes_string(argnums));
+    }
   }
+}
+
+// Derivatives are taken with respect to inexact inputs only (as JAX; MLX would silently give
+// an integer input an integer zero gradient).
+void check_differentiable(const array& x, size_t index, const char* op) {
+  if (!issubdtype(x.dtype(), inexact)) {
+    throw std::invalid_argument(std::string("[") + op + "] input " + std::to_string(index) +
+                                " has dtype " + to_string(x.dtype()) + " (shape " +
+                                shape_string(x.shape()) +
+                                "): inputs must be floating point or complex");
+  }
+}
+void check_differentiable(const std::vector<array>& primals, const char* op) {
+  for (size_t i = 0; i < primals.size(); ++i) check_differentiable(primals[i], i, op);
+}
+
+// value_and_grad under the name of the transform the user called (value_and_grad or grad).
+ValueAndGradFn value_and_grad_named(const ArrayFn& fun, const std::vector<int>& argnums,
+                                    const char* op) {
+  return [fun, argnums, op](const std::vector<array>& inputs) {
+    check_argnums(argnums, inputs.size(), op);
+    std::vector<array> selected;
+    for (int a : argnums) {
+      check_differentiable(inputs[a], a, op);
+      selected.push_back(inputs[a]);
+    }
+    std::vector<array> outputs;
+    auto inner = [&](const std::vector<array>& sel) {
+      std::vector<array> all = inputs;
+      for (size_t k = 0; k < argnums.size(); ++k) all[argnums[k]] = sel[k];
+      outputs = fun(all);
+      if (outputs.empty() || outputs[0].ndim() != 0) {
+        throw std::invalid_argument(
+            std::string("[") + op +
+            "] the function must return a scalar (0-d array) first, got shape " +
+            (outputs.empty() ? std::string("nothing") : shape_string(outputs[0].shape())));
+      }
+      return std::vector<array>{outputs[0]};
+    };
+    auto [outs, grads] = vjp(inner, selected, {array(1.0f)});
+    (void)outs;
+    return std::make_pair(outputs, grads);
+  };
 }
 
 }  // namespace
@@ -85,6 +145,7 @@ void check_argnums(const std::vector<int>& argnums, size_t n, const char* op) {
 std::pair<std::vector<array>, std::vector<array>> vjp(const ArrayFn& fun,
                                                       const std::vector<array>& primals,
                                                       const std::vector<array>& cotangents) {
+  check_differentiable(primals, "vjp");
   std::vector<array> traced = trace_inputs(primals);
   std::vector<array> outputs = fun(traced);
   if (cotangents.size() != outputs.size()) {
@@ -108,15 +169,14 @@ std::pair<std::vector<array>, std::vector<array>> vjp(const ArrayFn& fun,
     add_cot(outputs[i], astype(cotangents[i], outputs[i].dtype()));
   }
 
-  std::vector<array> tape = dependent_tape(outputs, traced);
+  std::vector<TapeNode> tape = dependent_tape(outputs, traced);
   std::unordered_set<std::uintptr_t> depends;
   for (auto& t : traced) depends.insert(t.id());
   for (auto& n : tape) {
-    for (auto& o : n.outputs()) depends.insert(o.id());
+    for (auto& o : n.node.outputs()) depends.insert(o.id());
   }
   for (auto it = tape.rbegin(); it != tape.rend(); ++it) {
-    array& node = *it;
-    auto outs = node.outputs();
+    auto outs = it->node.outputs();
     bool any = false;
     std::vector<array> node_cots;
     for (auto& o : outs) {
@@ -130,11 +190,11 @@ std::pair<std::vector<array>, std::vector<array>> vjp(const ArrayFn& fun,
     }
     if (!any) continue;
     std::vector<int> argnums;
-    const auto& ins = node.inputs();
+    const auto& ins = it->inputs;
     for (size_t i = 0; i < ins.size(); ++i) {
       if (depends.count(ins[i].id())) argnums.push_back(static_cast<int>(i));
     }
-    auto grads = node.primitive().vjp(ins, node_cots, argnums, outs);
+    auto grads = it->primitive->vjp(ins, node_cots, argnums, outs);
     for (size_t k = 0; k < argnums.size(); ++k) add_cot(ins[argnums[k]], grads[k]);
   }
 
@@ -158,6 +218,7 @@ std::pair<array, array> vjp(const std::function<array(const array&)>& fun, const
 std::pair<std::vector<array>, std::vector<array>> jvp(const ArrayFn& fun,
                                                       const std::vector<array>& primals,
                                                       const std::vector<array>& tangents) {
+  check_differentiable(primals, "jvp");
   if (primals.size() != tangents.size()) {
     throw std::invalid_argument("[jvp] got " + std::to_string(tangents.size()) + " tangents for " +
                                 std::to_string(primals.size()) + " primals");
@@ -172,10 +233,10 @@ std::pair<std::vector<array>, std::vector<array>> jvp(const ArrayFn& fun,
   std::vector<array> outputs = fun(traced);
   std::unordered_map<std::uintptr_t, array> tan;
   for (size_t i = 0; i < traced.size(); ++i) tan.emplace(traced[i].id(), tangents[i]);
-  for (auto& node : dependent_tape(outputs, traced)) {
+  for (auto& entry : dependent_tape(outputs, traced)) {
     std::vector<int> argnums;
     std::vector<array> node_tans;
-    const auto& ins = node.inputs();
+    const auto& ins = entry.inputs;
     for (size_t i = 0; i < ins.size(); ++i) {
       auto t = tan.find(ins[i].id());
       if (t != tan.end()) {
@@ -184,8 +245,8 @@ std::pair<std::vector<array>, std::vector<array>> jvp(const ArrayFn& fun,
       }
     }
     if (argnums.empty()) continue;
-    auto outs = node.outputs();
-    auto res = node.primitive().jvp(ins, node_tans, argnums);
+    auto outs = entry.node.outputs();
+    auto res = entry.primitive->jvp(ins, node_tans, argnums);
     for (size_t k = 0; k < outs.size() && k < res.size(); ++k) tan.insert_or_assign(outs[k].id(), res[k]);
   }
   std::vector<array> out_tans;
@@ -204,26 +265,7 @@ std::pair<array, array> jvp(const std::function<array(const array&)>& fun, const
 }
 
 ValueAndGradFn value_and_grad(const ArrayFn& fun, const std::vector<int>& argnums) {
-  return [fun, argnums](const std::vector<array>& inputs) {
-    check_argnums(argnums, inputs.size(), "value_and_grad");
-    std::vector<array> selected;
-    for (int a : argnums) selected.push_back(inputs[a]);
-    std::vector<array> outputs;
-    auto inner = [&](const std::vector<array>& sel) {
-      std::vector<array> all = inputs;
-      for (size_t k = 0; k < argnums.size(); ++k) all[argnums[k]] = sel[k];
-      outputs = fun(all);
-      if (outputs.empty() || outputs[0].ndim() != 0) {
-        throw std::invalid_argument(
-            "[value_and_grad] the function must return a scalar (0-d array) first, got shape " +
-            (outputs.empty() ? std::string("nothing") : shape_string(outputs[0].shape())));
-      }
-      return std::vector<array>{outputs[0]};
-    };
-    auto [outs, grads] = vjp(inner, selected, {array(1.0f)});
-    (void)outs;
-    return std::make_pair(outputs, grads);
-  };
+  return value_and_grad_named(fun, argnums, "value_and_grad");
 }
 ValueAndGradFn value_and_grad(const ArrayFn& fun, int argnum) {
   return value_and_grad(fun, std::vector<int>{argnum});
@@ -252,7 +294,8 @@ std::function<std::pair<array, array>(const array&)> value_and_grad(
 
 std::function<std::vector<array>(const std::vector<array>&)> grad(
     const std::function<array(const std::vector<array>&)>& fun, const std::vector<int>& argnums) {
-  auto vg = value_and_grad(fun, argnums);
+  auto vg = value_and_grad_named(
+      [fun](const std::vector<array>& x) { return std::vector<array>{fun(x)}; }, argnums, "grad");
   return [vg](const std::vector<array>& x) { return vg(x).second; };
 }
 std::function<std::vector<array>(const std::vector<array>&)> grad(
@@ -260,8 +303,8 @@ std::function<std::vector<array>(const std::vector<array>&)> grad(
   return grad(fun, std::vector<int>{argnum});
 }
 std::function<array(const array&)> grad(const std::function<array(const array&)>& fun) {
-  auto vg = value_and_grad(fun);
-  return [vg](const array& x) { return vg(x).second; };
+  auto g = grad([fun](const std::vector<array>& x) { return fun(x[0]); }, 0);
+  return [g](const array& x) { return g({x})[0]; };
 }
 
 }  // namespace tessera

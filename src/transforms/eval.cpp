@@ -13,17 +13,12 @@
 #include <unordered_set>
 
 #include "backend/gpu.hpp"
+#include "core/graph_lock.hpp"
 #include "tessera/core/event.hpp"
 #include "tessera/core/primitive.hpp"
 
 namespace tessera {
 namespace {
-
-// Guards status transitions, so two threads never schedule the same node.
-std::mutex& graph_mutex() {
-  static std::mutex m;
-  return m;
-}
 
 // One thread per CPU stream, running async work in submission order.
 class CpuWorker {
@@ -85,6 +80,8 @@ CpuWorker& worker(int stream_index) {
   return *w;
 }
 
+// Waits until an input scheduled elsewhere (another node, thread or device) is computed; its
+// kernel's exception, if any, is rethrown here.
 void wait_ready(const array& a) {
   if (a.status() == array::Status::scheduled) a.event()->wait();
 }
@@ -106,8 +103,31 @@ void run_cpu_node(std::vector<array> outputs) {
   event->signal(error);
 }
 
+// Records one GPU node on its stream. Inputs from the CPU or another GPU stream must be
+// finished first; an input of the same stream need only be recorded (possibly by another
+// thread), since the stream's batches run in recording order.
+void record_gpu_node(const Stream& stream, std::vector<array>& outs) {
+  auto event = outs[0].event();
+  try {
+    for (auto& in : outs[0].inputs()) {
+      if (in.status() != array::Status::scheduled) continue;
+      if (in.event()->gpu_stream == stream.index) {
+        in.event()->wait_recorded();
+      } else {
+        in.event()->wait();
+      }
+    }
+    auto inputs = outs[0].inputs();
+    gpu::eval(inputs, outs);
+    event->set_recorded([stream] { return gpu::submit(stream); });
+  } catch (...) {
+    event->signal(std::current_exception());
+  }
+  for (auto& o : outs) o.detach();
+}
+
 // Post-order of the unscheduled nodes reachable from `outputs`; each multi-output primitive
-// appears once (by its first output). Called with graph_mutex held.
+// appears once (by its first output). Called with the graph lock held.
 std::vector<array> build_tape(const std::vector<array>& outputs) {
   std::vector<array> tape;
   std::unordered_set<std::uintptr_t> seen;
@@ -140,79 +160,70 @@ std::vector<array> build_tape(const std::vector<array>& outputs) {
   return tape;
 }
 
+// Waits for a scheduled array and marks it and its siblings available.
+void wait_available(const array& a) {
+  if (a.status() != array::Status::scheduled) return;
+  a.event()->wait();
+  std::lock_guard<std::mutex> lock(graph_mutex());
+  for (auto& o : a.outputs()) o.set_status(array::Status::available);
+}
+
+// Deadlock freedom across threads rests on one order: a node only ever waits for nodes
+// scheduled before it. Each eval schedules its whole tape at once under the graph lock, runs
+// it in tape order, and (async) enqueues its CPU nodes in that same critical section, so
+// every worker queue is in scheduling order too. The earliest unfinished node can then
+// always run.
 void evaluate(std::vector<array> outputs, bool async) {
   std::vector<array> tape;
+  std::vector<Stream> streams;  // of each tape node: once a node runs, its primitive is gone
   {
     std::lock_guard<std::mutex> lock(graph_mutex());
     tape = build_tape(outputs);
+    streams.reserve(tape.size());
     for (auto& node : tape) {
-      auto event = std::make_shared<Event>();
-      const Stream& st = node.primitive().stream();
-      if (st.device.type == Device::gpu) event->gpu_stream = st.index;
+      const Stream& st = streams.emplace_back(node.primitive().stream());
+      auto event = std::make_shared<Event>(st.device.type == Device::gpu ? st.index : -1);
       for (auto& o : node.outputs()) {
         o.set_event(event);
         o.set_status(array::Status::scheduled);
       }
     }
-  }
-
-  // GPU nodes recorded but not yet submitted, per stream; flushed before anything waits.
-  std::unordered_map<int, std::vector<std::shared_ptr<Event>>> unsubmitted;
-  std::unordered_map<int, Stream> gpu_streams;
-  auto flush = [&](int stream_index) {
-    auto it = unsubmitted.find(stream_index);
-    if (it == unsubmitted.end() || it->second.empty()) return;
-    auto [wait, poll] = gpu::submit(gpu_streams.at(stream_index));
-    for (auto& e : it->second) e->set_device_wait(wait, poll);
-    it->second.clear();
-  };
-  // Submits the GPU work that `in` waits on (if it is an unsubmitted GPU node).
-  auto flush_producer = [&](const array& in) {
-    if (in.status() == array::Status::scheduled && in.event()->gpu_stream >= 0) {
-      flush(in.event()->gpu_stream);
-    }
-  };
-
-  for (auto& node : tape) {
-    Stream stream = node.primitive().stream();
-    auto outs = node.outputs();
-    if (stream.device.type == Device::cpu) {
-      for (auto& in : node.inputs()) flush_producer(in);
-      if (async) {
-        worker(stream.index).enqueue([outs] { run_cpu_node(outs); });
-      } else {
-        run_cpu_node(outs);
-      }
-      continue;
-    }
-    auto event = outs[0].event();
-    try {
-      // Inputs from the CPU or another GPU stream must be finished before this work runs; the
-      // stream's own earlier work is ordered by its command batches.
-      for (auto& in : node.inputs()) {
-        if (in.status() != array::Status::scheduled) continue;
-        if (in.event()->gpu_stream == stream.index) {
-          // Same stream: ordered by the batch. Only a producer that already failed is waited
-          // on, to pass its error on.
-          if (in.event()->is_signaled()) in.event()->wait();
-          continue;
+    if (async) {
+      for (size_t i = 0; i < tape.size(); ++i) {
+        if (streams[i].device.type == Device::cpu) {
+          worker(streams[i].index).enqueue([outs = tape[i].outputs()] { run_cpu_node(outs); });
         }
-        flush_producer(in);
-        wait_ready(in);
       }
-      auto inputs = node.inputs();
-      gpu::eval(inputs, outs);
-      gpu_streams.emplace(stream.index, stream);
-      unsubmitted[stream.index].push_back(event);
-    } catch (...) {
-      event->signal(std::current_exception());
     }
-    for (auto& o : outs) o.detach();
   }
-  for (auto& [index, events] : unsubmitted) flush(index);
+
+  // GPU nodes this call recorded, per stream: submitted together at the end (a thread that
+  // needs one of them sooner submits it through its event).
+  std::unordered_map<int, std::pair<Stream, std::vector<std::shared_ptr<Event>>>> recorded;
+  for (size_t i = 0; i < tape.size(); ++i) {
+    // Each node is let go of when its iteration ends: the tape must not keep every
+    // intermediate buffer of a long chain alive until the end.
+    array node = std::move(tape[i]);
+    const Stream& stream = streams[i];
+    if (stream.device.type == Device::cpu) {
+      if (!async) run_cpu_node(node.outputs());
+      continue;  // (async: already on the worker, which may have run it)
+    }
+    auto outs = node.outputs();
+    auto event = outs[0].event();
+    record_gpu_node(stream, outs);
+    auto& entry = recorded.try_emplace(stream.index, stream, std::vector<std::shared_ptr<Event>>{})
+                      .first->second;
+    entry.second.push_back(std::move(event));
+  }
+  tape.clear();
+  for (auto& [index, entry] : recorded) {
+    auto [wait, poll] = gpu::submit(entry.first);
+    for (auto& e : entry.second) e->set_device_wait(wait, poll);
+  }
 
   if (!async) {
-    for (auto& out : outputs) out.eval();
+    for (auto& out : outputs) wait_available(out);
   }
 }
 
@@ -222,17 +233,12 @@ void eval(std::vector<array> outputs) { evaluate(std::move(outputs), false); }
 void async_eval(std::vector<array> outputs) { evaluate(std::move(outputs), true); }
 
 void array::eval() {
-  if (status() == Status::unscheduled && has_primitive()) {
+  // build_tape decides, under the graph lock, whether there is anything to schedule.
+  if (status() == Status::unscheduled) {
     tessera::eval({*this});
     return;
   }
-  if (status() == Status::scheduled) {
-    event()->wait();
-    std::lock_guard<std::mutex> lock(graph_mutex());
-    for (auto& o : outputs()) {
-      o.set_status(Status::available);
-    }
-  }
+  wait_available(*this);
 }
 
 bool array::is_available() const {

@@ -2,11 +2,15 @@
 // `array`: a cheap shared handle to a node of the lazy graph. While lazy it holds the Primitive
 // that will compute it and that primitive's inputs; once evaluated it holds a Buffer (possibly
 // shared with other arrays, for views) and the graph above it is released.
+#include <algorithm>
+#include <atomic>
 #include <complex>
+#include <functional>
 #include <cstring>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -22,6 +26,24 @@ class Event;
 class array;
 
 array make_row_contiguous(const array& a);  // evaluated, row-major copy (or `a` itself)
+
+// Throws what cpu::malloc throws for an impossible size (std::runtime_error), naming `op`.
+[[noreturn]] void throw_cannot_allocate(size_t n, size_t elem_size, const char* op);
+
+// A host vector of n elements for `op`: a size it cannot hold fails as cpu::malloc does, not
+// with std::length_error or a bare std::bad_alloc (a broadcast view can have more elements
+// than any host memory, and to_vector<double> of a bool array needs 8x its bytes).
+template <typename T>
+std::vector<T> host_vector(size_t n, const char* op) {
+  std::vector<T> v;
+  if (n > v.max_size()) throw_cannot_allocate(n, sizeof(T), op);
+  try {
+    v.resize(n);
+  } catch (const std::bad_alloc&) {
+    throw_cannot_allocate(n, sizeof(T), op);
+  }
+  return v;
+}
 
 // The C++ scalar rule shared with MLX C++: a scalar or initializer list of double becomes
 // float32 (use an explicit dtype for float64); every other host type keeps its own dtype.
@@ -46,7 +68,9 @@ struct ArrayDesc {
   Dtype dtype = float32;
   int64_t size = 1;
   ArrayFlags flags;
-  ArrayStatus status = ArrayStatus::unscheduled;
+  // Read by any thread; written under the graph lock when scheduling (acquire/release: a
+  // thread that sees `scheduled` also sees `event`).
+  std::atomic<ArrayStatus> status{ArrayStatus::unscheduled};
   std::shared_ptr<Primitive> primitive;
   std::vector<array> inputs;
   // Multi-output primitives: the other outputs, held weakly to avoid a cycle.
@@ -57,6 +81,7 @@ struct ArrayDesc {
   std::shared_ptr<Event> event;  // set while the node is scheduled, until it is waited on
   // A copy of `data` on the other device kind, made once when the array crosses devices
   // (a CPU array read by a GPU kernel, or a device-local GPU array read on the host).
+  // Guarded by one lock (array::mirror_of): threads may need it at the same time.
   BufferPtr mirror;
   ~ArrayDesc();  // releases long input chains iteratively (no recursion)
 };
@@ -91,7 +116,8 @@ class array {
         Dtype dtype = default_dtype_of<typename std::iterator_traits<It>::value_type>)
       : array(std::move(shape), dtype) {
     using T = typename std::iterator_traits<It>::value_type;
-    std::vector<T> tmp(first, first + size());
+    std::vector<T> tmp = host_vector<T>(size(), "array");
+    std::copy(first, first + size(), tmp.begin());
     fill_from(tmp.data(), tmp.size(), dtype_of<T>);
   }
   template <ScalarType T>
@@ -143,11 +169,12 @@ class array {
   std::vector<array>& inputs() { return desc_->inputs; }
   std::vector<array> siblings() const;
   std::vector<array> outputs() const;  // this array and its siblings, in primitive output order
-  Status status() const { return desc_->status; }
+  Status status() const { return desc_->status.load(std::memory_order_acquire); }
   bool is_available() const;
   // Identity of the node (stable while any handle lives).
   std::uintptr_t id() const { return reinterpret_cast<std::uintptr_t>(desc_.get()); }
   // Drop the graph above this node (it must be evaluated, or it becomes a constant-less leaf).
+  // Takes the graph lock: other threads may be walking the graph through this node.
   void detach();
 
   // Backend interface: set the evaluated contents.
@@ -157,15 +184,15 @@ class array {
                           int64_t elem_offset);               // a view into other's buffer
   void copy_shared_buffer(const array& other);
   const BufferPtr& buffer() const { return desc_->data; }
-  // The copy of the buffer on the other device kind, if one was made (see ArrayDesc::mirror).
-  const BufferPtr& mirror() const { return desc_->mirror; }
-  void set_mirror(BufferPtr m) { desc_->mirror = std::move(m); }
+  // The copy of the buffer in memory of `kind`, made by `make` the first time it is asked for
+  // (see ArrayDesc::mirror); safe to call from several threads at once.
+  BufferPtr mirror_of(BufferKind kind, const std::function<BufferPtr()>& make);
   size_t offset() const { return desc_->offset; }        // bytes from the buffer start
   size_t data_size() const;                              // elements the view spans in memory
   void* raw_host_ptr();                                  // host address of element 0 or null
   const std::shared_ptr<Event>& event() const { return desc_->event; }
   void set_event(std::shared_ptr<Event> e) { desc_->event = std::move(e); }
-  void set_status(Status s) { desc_->status = s; }
+  void set_status(Status s) { desc_->status.store(s, std::memory_order_release); }
 
   // Mirrors of the free ops (defined in ops/).
   array astype(Dtype dtype) const;
@@ -202,7 +229,7 @@ T array::item() {
 template <typename T>
 std::vector<T> array::to_vector() {
   eval();
-  std::vector<T> out(size());
+  std::vector<T> out = host_vector<T>(size(), "to_vector");
   array dense = *this;
   if (!flags().row_contiguous) dense = make_row_contiguous(*this);
   if (!out.empty()) {

@@ -68,7 +68,12 @@ bool issubdtype(const Dtype& a, const Dtype::Category& cat);
 bool issubdtype(const Dtype::Category& a, const Dtype& b);
 bool issubdtype(const Dtype::Category& a, const Dtype::Category& b);
 std::string to_string(const Dtype& t);    // "float32"
-const char* dtype_name(const Dtype& t);    // same, as a C string
+const char* dtype_name(const Dtype& t);    // same, as a C string ("invalid" for a bad value)
+// A Dtype made by casting an out-of-range Val (or with a size that is not its Val's) is not one
+// of the 14 dtypes; every op that takes a dtype rejects it with std::invalid_argument naming
+// `op`, before it could index a table or size a buffer with it.
+bool is_valid(const Dtype& t);
+void check_valid_dtype(const Dtype& t, const char* op);
 
 inline bool is_floating(const Dtype& t) { return issubdtype(t, floating); }
 inline bool is_integral(const Dtype& t) { return issubdtype(t, integer); }

@@ -67,6 +67,8 @@ class Expr {
     int k = 0;
     std::apply([&](const auto&... a) { ((shape_ = k == 0 ? a.shape() : broadcast_shapes(shape_, a.shape(), op_function(Op)), in[k++] = a.dtype()), ...); }, args_);
     dtype_ = elementwise_typing(Op, in, static_cast<int>(sizeof...(Args)), target_).result;
+    // Broadcasting (or astype to a wider dtype) can make a shape too large for int64 bytes.
+    checked_shape_size(shape_, dtype_.size(), op_function(Op));
   }
 
   const Shape& shape() const { return shape_; }

@@ -13,6 +13,7 @@ array full(const Shape& shape, const array& vals, Dtype dtype, StreamOrDevice s 
 array full(const Shape& shape, const array& vals, StreamOrDevice s = {});
 template <ScalarType T>
 array full(const Shape& shape, T val, Dtype dtype, StreamOrDevice s = {}) {
+  check_valid_dtype(dtype, "full");  // before the scalar is made in it
   return full(shape, array(val, dtype), dtype, s);
 }
 template <ScalarType T>

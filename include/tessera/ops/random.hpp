@@ -72,6 +72,7 @@ array normal(const Shape& shape, Dtype dtype, const std::optional<array>& loc,
              StreamOrDevice s = {});
 inline array normal(const Shape& shape, Dtype dtype, const float loc, const float scale,
                     const std::optional<array>& key = std::nullopt, StreamOrDevice s = {}) {
+  check_valid_dtype(dtype, "random.normal");  // before loc and scale are made in it
   auto loc_ = loc == 0 ? std::nullopt : std::make_optional(array(loc, dtype));
   auto scale_ = scale == 1 ? std::nullopt : std::make_optional(array(scale, dtype));
   return normal(shape, dtype, loc_, scale_, key, s);

@@ -20,10 +20,6 @@ std::map<int, std::unique_ptr<vulkan::Stream>>& streams() {
   static auto* s = new std::map<int, std::unique_ptr<vulkan::Stream>>();
   return *s;
 }
-std::mutex& residency_mutex() {
-  static std::mutex m;
-  return m;
-}
 }  // namespace
 
 bool is_available() { return vulkan::Device::available(); }
@@ -78,19 +74,38 @@ void download(Buffer& src, size_t offset, void* dst, size_t bytes) {
   device().download(static_cast<vulkan::DeviceBuffer&>(src), offset, dst, bytes);
 }
 
+namespace {
+// One past the last byte of its buffer that a view reads or writes.
+uint64_t view_end_byte(const array& a) {
+  if (a.size() == 0) return a.offset();
+  int64_t hi = 0;
+  for (int d = 0; d < a.ndim(); ++d) hi += std::max<int64_t>(0, int64_t{a.shape(d) - 1} * a.strides()[d]);
+  return a.offset() + static_cast<uint64_t>(hi + 1) * a.itemsize();
+}
+}  // namespace
+
 View resident(const array& a_in, vulkan::Stream& vs) {
   array& a = const_cast<array&>(a_in);
-  const uint32_t offset = static_cast<uint32_t>(a.offset() / a.itemsize());
   BufferPtr buf = a.buffer();
   if (!buf) throw std::runtime_error("[gpu] an input array holds no data");
+  // Kernels bind buffers from their start, and one binding reaches maxStorageBufferRange bytes
+  // at most (128 MiB on lavapipe, 4 GiB on NVIDIA): elements past it would read as zeros.
+  // Until the kernels bind windows of larger buffers, such arrays are refused, not miscomputed.
+  const uint64_t range = device().caps().max_storage_buffer_range;
+  if (view_end_byte(a) > range || a.offset() / a.itemsize() > UINT32_MAX) {
+    throw std::runtime_error("[gpu] an array of shape " + shape_string(a.shape()) + " and dtype " +
+                             to_string(a.dtype()) + " spans " + std::to_string(view_end_byte(a)) +
+                             " bytes of its buffer, more than this device's maxStorageBufferRange (" +
+                             std::to_string(range) + " bytes) that one kernel binding reaches; "
+                             "compute it on the CPU stream or in parts");
+  }
+  const uint32_t offset = static_cast<uint32_t>(a.offset() / a.itemsize());
   if (buf->kind() != BufferKind::vulkan) {
-    std::lock_guard<std::mutex> lock(residency_mutex());
-    if (!a.mirror() || a.mirror()->kind() != BufferKind::vulkan) {
+    buf = a.mirror_of(BufferKind::vulkan, [&] {
       auto gpu_buf = device().alloc(buf->size());
       device().upload(*gpu_buf, 0, buf->host_ptr(), buf->size());
-      a.set_mirror(gpu_buf);
-    }
-    buf = a.mirror();
+      return gpu_buf;
+    });
   }
   vs.keep_alive(buf);
   return {static_cast<vulkan::DeviceBuffer*>(buf.get()), offset};

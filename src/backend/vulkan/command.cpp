@@ -15,6 +15,10 @@ namespace tessera::vulkan {
 namespace {
 
 constexpr uint32_t kAutoSubmitDispatches = 64;  // lets the GPU start while the host records on
+// Batches submitted and not yet finished, per stream, before recording waits for the oldest:
+// each keeps the buffers of its dispatches alive, so a host far ahead of a slow GPU (a long
+// chain on lavapipe) would otherwise hold every intermediate buffer of the graph at once.
+constexpr std::size_t kMaxInFlightBatches = 8;
 constexpr std::size_t kPushBytes = 128;
 constexpr std::size_t kArenaChunk = 64 * 1024;
 constexpr uint32_t kSetsPerPool = 64;
@@ -282,6 +286,10 @@ struct Stream::Impl {
       for (auto p : b.pools) vkResetDescriptorPool(dev->device, p, 0);
       b.pool_index = b.arena_index = b.arena_offset = 0;
       b.dispatches = 0;
+      // The parameter chunks go back to the allocator's cache (a new batch takes them from
+      // there): an idle stream holds no memory that get_active_memory counts.
+      for (auto& a : b.arenas) garbage.push_back(std::move(a));
+      b.arenas.clear();
       for (auto& k : b.keep) garbage.push_back(std::move(k));
       b.keep.clear();
       spare.push_back(std::move(in_flight.front()));
@@ -414,6 +422,11 @@ void Stream::dispatch(Kernel& kernel, std::span<const Binding> buffers, const vo
   if (++b.dispatches >= kAutoSubmitDispatches) {
     s.submit_locked();
     garbage = s.retire();
+    if (s.in_flight.size() > kMaxInFlightBatches) {
+      s.wait_locked(s.in_flight.front()->ticket);
+      auto more = s.retire();
+      garbage.insert(garbage.end(), more.begin(), more.end());
+    }
   }
   lock.unlock();
 }

@@ -139,7 +139,9 @@ std::shared_ptr<DeviceBuffer> MemoryPool::alloc(const std::shared_ptr<MemoryPool
                                                 MemoryHint hint) {
   MemoryPool& p = *self;
   const std::size_t cap = size_class(bytes);
-  if (cap < bytes) throw std::length_error("[vulkan] cannot allocate " + std::to_string(bytes) + " bytes");
+  // A size whose class overflows cannot exist on any device: the allocator's runtime_error,
+  // as for any allocation that fails (MLX's allocators throw std::runtime_error too).
+  if (cap < bytes) throw std::runtime_error("[vulkan] cannot allocate " + std::to_string(bytes) + " bytes");
   std::lock_guard lock(p.mu_);
   if (!p.alive_) throw std::runtime_error("[vulkan] allocation after the device was released");
 

@@ -323,7 +323,13 @@ using reduce_layout::Dim;
 array view_of(const array& in, const Shape& shape, const Strides& strides) {
   array v(shape, in.dtype(), nullptr, {});
   v.copy_shared_buffer(in, strides, flags_for(shape, strides), 0);
-  if (in.buffer()->kind() != BufferKind::vulkan) v.set_mirror(in.mirror());
+  if (in.buffer()->kind() != BufferKind::vulkan) {
+    // Share the upload `in` already has (resident() made it).
+    BufferPtr m = const_cast<array&>(in).mirror_of(BufferKind::vulkan, []() -> BufferPtr {
+      throw std::logic_error("[reduce] view_of needs a resident input");
+    });
+    v.mirror_of(BufferKind::vulkan, [&] { return m; });
+  }
   return v;
 }
 

@@ -21,7 +21,7 @@ target_link_libraries(tessera
   PRIVATE glslang::glslang glslang::SPIRV glslang::glslang-default-resource-limits)
 # shaders/*.comp -> SPIR-V (glslangValidator + spirv-val), embedded with the *.glsl headers' text.
 tessera_embed_shaders(TARGET tessera DIR ${PROJECT_SOURCE_DIR}/shaders)
-if(TESSERA_SANITIZE)
+if(TESSERA_SANITIZE AND NOT TESSERA_SANITIZE STREQUAL "thread")
   # Debian's glslang is built without RTTI: UBSan's vptr check would reference typeinfo for
   # glslang::TShader, which does not exist, and the link would fail.
   set_source_files_properties(backend/vulkan/pipeline.cpp PROPERTIES COMPILE_OPTIONS -fno-sanitize=vptr)

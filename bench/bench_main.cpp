@@ -5,9 +5,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tessera/tessera.hpp>
@@ -101,46 +104,62 @@ void BM_dispatch_overhead(benchmark::State& state) {
       1e6 / kOps, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
-// Peak resident host memory of the process in MiB since the last reset_peak_rss() (Linux:
-// VmHWM, reset through /proc/self/clear_refs), or -1 where that is not available.
-void reset_peak_rss() {
-  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
-    std::fputs("5", f);
-    std::fclose(f);
-  }
-}
-double peak_rss_mib() {
+// Peak resident host memory while `body` runs, in MiB above the resident size before it:
+// VmRSS sampled every millisecond by a second thread (Linux; 0 elsewhere).
+double rss_mib() {
   std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return -1;
+  if (!f) return 0;
   char line[256];
-  double kib = -1;
+  double kib = 0;
   while (std::fgets(line, sizeof line, f)) {
-    if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+    if (std::sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
   }
   std::fclose(f);
-  return kib < 0 ? -1 : kib / 1024.0;
+  return kib / 1024.0;
+}
+template <typename F>
+double peak_rss_growth_mib(F&& body) {
+  const double before = rss_mib();
+  std::atomic<bool> done{false};
+  std::atomic<double> peak{before};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      const double now = rss_mib();
+      if (now > peak.load()) peak.store(now);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  body();
+  done.store(true);
+  sampler.join();
+  return std::max(0.0, std::max(peak.load(), rss_mib()) - before);
+}
+
+// Microseconds per node, as a counter printed as it is.
+void set_per_node(benchmark::State& state, double seconds, int64_t nodes, double peak_mib) {
+  state.counters["us_per_node"] = seconds * 1e6 / static_cast<double>(nodes);
+  state.counters["peak_host_MiB"] = peak_mib;
 }
 
 // The per-node cost of building and evaluating a graph: a chain of `nodes` dependent adds on
-// a 16-element array, built and evaluated once per iteration. Reports microseconds per node
-// and the peak host memory of the iteration.
+// a 16-element array, built and evaluated once per iteration (one iteration: lavapipe is
+// slow). Reports microseconds per node and the growth of resident host memory.
 void BM_graph_chain(benchmark::State& state) {
   const int64_t nodes = state.range(1);
   if (skip_if_absent(state, state.range(0))) return;
   mx::StreamOrDevice s = device_of(state.range(0));
   mx::array one = mx::ones({16});
   mx::eval(one);
-  double peak = 0;
   for (auto _ : state) {
-    reset_peak_rss();
-    mx::array y = one;
-    for (int64_t i = 0; i < nodes; ++i) y = mx::add(y, one, s);
-    mx::eval(y);
-    peak = std::max(peak, peak_rss_mib());
+    const auto t0 = std::chrono::steady_clock::now();
+    const double peak = peak_rss_growth_mib([&] {
+      mx::array y = one;
+      for (int64_t i = 0; i < nodes; ++i) y = mx::add(y, one, s);
+      mx::eval(y);
+    });
+    set_per_node(state, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                 nodes, peak);
   }
-  state.counters["us_per_node"] = benchmark::Counter(
-      1e6 / static_cast<double>(nodes), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-  state.counters["peak_host_MiB"] = peak;
 }
 
 // A wide graph: `leaves` evaluated scalars summed by a balanced tree of adds (leaves - 1
@@ -152,22 +171,21 @@ void BM_graph_tree_sum(benchmark::State& state) {
   std::vector<mx::array> level;
   for (int64_t i = 0; i < leaves; ++i) level.push_back(mx::full({1}, 1.0f, s));
   mx::eval(level);
-  double peak = 0;
   for (auto _ : state) {
-    reset_peak_rss();
-    std::vector<mx::array> cur = level;
-    while (cur.size() > 1) {
-      std::vector<mx::array> next;
-      for (size_t i = 0; i + 1 < cur.size(); i += 2) next.push_back(mx::add(cur[i], cur[i + 1], s));
-      if (cur.size() % 2) next.push_back(cur.back());
-      cur = std::move(next);
-    }
-    mx::eval(cur[0]);
-    peak = std::max(peak, peak_rss_mib());
+    const auto t0 = std::chrono::steady_clock::now();
+    const double peak = peak_rss_growth_mib([&] {
+      std::vector<mx::array> cur = level;
+      while (cur.size() > 1) {
+        std::vector<mx::array> next;
+        for (size_t i = 0; i + 1 < cur.size(); i += 2) next.push_back(mx::add(cur[i], cur[i + 1], s));
+        if (cur.size() % 2) next.push_back(cur.back());
+        cur = std::move(next);
+      }
+      mx::eval(cur[0]);
+    });
+    set_per_node(state, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                 leaves - 1, peak);
   }
-  state.counters["us_per_node"] = benchmark::Counter(
-      1e6 / static_cast<double>(leaves - 1), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-  state.counters["peak_host_MiB"] = peak;
 }
 
 // Prints each median as a JSON line too.
@@ -181,8 +199,9 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
       if ((r.aggregate_name != "median" && !single) || r.error_occurred) continue;
       auto [workload, variant] = describe(r);
       for (const auto& [unit, counter] : r.counters) {
-        const bool per_op = unit == "us_per_op" || unit == "us_per_node";
-        if (unit != "GFLOP/s" && unit != "GB/s" && !per_op && unit != "peak_host_MiB") continue;
+        const bool per_op = unit == "us_per_op";
+        const bool graph = unit == "us_per_node" || unit == "peak_host_MiB";
+        if (unit != "GFLOP/s" && unit != "GB/s" && !per_op && !graph) continue;
         double ms = r.GetAdjustedRealTime();  // every benchmark here reports milliseconds
         std::fprintf(stderr,
                      "{\"tag\": \"%s\", \"system\": \"tessera\", \"workload\": \"%s\", "

@@ -221,9 +221,21 @@ void evaluate(std::vector<array> outputs, bool async) {
     auto [wait, poll] = gpu::submit(entry.first);
     for (auto& e : entry.second) e->set_device_wait(wait, poll);
   }
-
-  if (!async) {
+  if (async) return;
+  try {
     for (auto& out : outputs) wait_available(out);
+  } catch (...) {
+    // A failed eval returns only once the GPU work it recorded has finished, as a successful
+    // one does: no work of it is left running behind the caller's back (or at exit).
+    for (auto& [index, entry] : recorded) {
+      for (auto& e : entry.second) {
+        try {
+          e->wait();
+        } catch (...) {
+        }
+      }
+    }
+    throw;
   }
 }
 

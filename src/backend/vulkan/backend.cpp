@@ -7,6 +7,7 @@
 #include "backend/gpu.hpp"
 #include "backend/vulkan/gpu_array.hpp"
 #include "tessera/core/primitive.hpp"
+#include "tessera/primitives/shape.hpp"
 
 namespace tessera::gpu {
 
@@ -75,40 +76,94 @@ void download(Buffer& src, size_t offset, void* dst, size_t bytes) {
 }
 
 namespace {
-// One past the last byte of its buffer that a view reads or writes.
-uint64_t view_end_byte(const array& a) {
-  if (a.size() == 0) return a.offset();
-  int64_t hi = 0;
-  for (int d = 0; d < a.ndim(); ++d) hi += std::max<int64_t>(0, int64_t{a.shape(d) - 1} * a.strides()[d]);
-  return a.offset() + static_cast<uint64_t>(hi + 1) * a.itemsize();
+// The bytes of its buffer a view touches: [lo, hi).
+struct ByteSpan {
+  uint64_t lo, hi;
+};
+ByteSpan byte_span(const array& a) {
+  int64_t lo = 0, hi = 0;  // in elements, relative to element 0
+  for (int d = 0; d < a.ndim() && a.size() > 0; ++d) {
+    const int64_t ext = int64_t{a.shape(d) - 1} * a.strides()[d];
+    (ext < 0 ? lo : hi) += ext;
+  }
+  const int64_t first = static_cast<int64_t>(a.offset());
+  return {static_cast<uint64_t>(first + lo * static_cast<int64_t>(a.itemsize())),
+          static_cast<uint64_t>(first + (hi + 1) * static_cast<int64_t>(a.itemsize()))};
+}
+
+// Window starts are multiples of the device's offset alignment, of 16 bytes (the 4-wide
+// elementwise path keeps its alignment relative to the window) and of the element size.
+uint64_t window_alignment() {
+  return std::max<uint64_t>(device().caps().min_storage_offset_alignment, 16);
+}
+uint64_t window_start(const array& a) {
+  const uint64_t align = window_alignment();
+  return byte_span(a).lo / align * align;
+}
+
+// The array's buffer on the GPU: its own, or its mirror (uploaded the first time).
+BufferPtr gpu_buffer(const array& a_in) {
+  array& a = const_cast<array&>(a_in);
+  const BufferPtr& buf = a.buffer();
+  if (buf->kind() == BufferKind::vulkan) return buf;
+  return a.mirror_of(BufferKind::vulkan, [&] {
+    auto gpu_buf = device().alloc(buf->size());
+    device().upload(*gpu_buf, 0, buf->host_ptr(), buf->size());
+    return gpu_buf;
+  });
 }
 }  // namespace
+
+array gpu_view(const array& a, const Shape& shape, const Strides& strides, int64_t elem_offset) {
+  if (!a.buffer()) throw std::runtime_error("[gpu] an input array holds no data");
+  array v(shape, a.dtype(), nullptr, {});
+  v.copy_shared_buffer(a, strides, flags_for(shape, strides), elem_offset);
+  if (a.buffer()->kind() != BufferKind::vulkan) {
+    BufferPtr m = gpu_buffer(a);  // one upload, shared by every view of `a`
+    v.mirror_of(BufferKind::vulkan, [&] { return m; });
+  }
+  return v;
+}
+
+array slab(const array& a, int axis, int64_t start, int64_t count) {
+  Shape shape = a.shape();
+  shape[axis] = static_cast<int32_t>(count);
+  return gpu_view(a, shape, a.strides(), start * a.strides()[axis]);
+}
+
+int split_axis(const array& a) {
+  for (int d = 0; d < a.ndim(); ++d)
+    if (a.shape(d) > 1) return d;
+  return -1;
+}
+
+bool fits_one_binding(const array& a) {
+  const ByteSpan span = byte_span(a);
+  const uint64_t start = window_start(a);
+  return span.hi - start <= device().caps().max_storage_buffer_range &&
+         (a.offset() - start) / a.itemsize() <= UINT32_MAX;
+}
 
 View resident(const array& a_in, vulkan::Stream& vs) {
   array& a = const_cast<array&>(a_in);
   BufferPtr buf = a.buffer();
   if (!buf) throw std::runtime_error("[gpu] an input array holds no data");
-  // Kernels bind buffers from their start, and one binding reaches maxStorageBufferRange bytes
-  // at most (128 MiB on lavapipe, 4 GiB on NVIDIA): elements past it would read as zeros.
-  // Until the kernels bind windows of larger buffers, such arrays are refused, not miscomputed.
-  const uint64_t range = device().caps().max_storage_buffer_range;
-  if (view_end_byte(a) > range || a.offset() / a.itemsize() > UINT32_MAX) {
+  // One binding reaches maxStorageBufferRange bytes (128 MiB on lavapipe, 4 GiB on NVIDIA)
+  // from its window's start; the ops split larger work into views that fit.
+  if (!fits_one_binding(a)) {
+    const uint64_t range = device().caps().max_storage_buffer_range;
     throw std::runtime_error("[gpu] an array of shape " + shape_string(a.shape()) + " and dtype " +
-                             to_string(a.dtype()) + " spans " + std::to_string(view_end_byte(a)) +
-                             " bytes of its buffer, more than this device's maxStorageBufferRange (" +
-                             std::to_string(range) + " bytes) that one kernel binding reaches; "
-                             "compute it on the CPU stream or in parts");
+                             to_string(a.dtype()) + " spans " +
+                             std::to_string(byte_span(a).hi - byte_span(a).lo) +
+                             " bytes, more than this device's maxStorageBufferRange (" +
+                             std::to_string(range) + " bytes) that one kernel binding reaches, "
+                             "and this op does not split its work; compute it on the CPU stream");
   }
-  const uint32_t offset = static_cast<uint32_t>(a.offset() / a.itemsize());
-  if (buf->kind() != BufferKind::vulkan) {
-    buf = a.mirror_of(BufferKind::vulkan, [&] {
-      auto gpu_buf = device().alloc(buf->size());
-      device().upload(*gpu_buf, 0, buf->host_ptr(), buf->size());
-      return gpu_buf;
-    });
-  }
+  buf = gpu_buffer(a);
+  const uint64_t window = window_start(a);
+  const uint32_t offset = static_cast<uint32_t>((a.offset() - window) / a.itemsize());
   vs.keep_alive(buf);
-  return {static_cast<vulkan::DeviceBuffer*>(buf.get()), offset};
+  return {static_cast<vulkan::DeviceBuffer*>(buf.get()), offset, window};
 }
 
 void alloc_output(array& out, vulkan::Stream& vs) {

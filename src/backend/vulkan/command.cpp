@@ -393,7 +393,11 @@ void Stream::dispatch(Kernel& kernel, std::span<const Binding> buffers, const vo
   for (std::size_t i = 0; i < buffers.size(); ++i) {
     DeviceBuffer* buf = buffers[i].buffer;
     // VK_WHOLE_SIZE would exceed maxStorageBufferRange for huge buffers; clamp explicitly.
-    infos[i] = {buf->handle(), 0, std::min<VkDeviceSize>(buf->capacity(), caps.max_storage_buffer_range)};
+    const VkDeviceSize off = buffers[i].offset;
+    if (off >= buf->capacity() || off % caps.min_storage_offset_alignment != 0)
+      throw std::invalid_argument("[vulkan] binding offset " + std::to_string(off) + " of kernel '" + kernel.name +
+                                  "' is past its buffer or not aligned to minStorageBufferOffsetAlignment");
+    infos[i] = {buf->handle(), off, std::min<VkDeviceSize>(buf->capacity() - off, caps.max_storage_buffer_range)};
     accesses.emplace_back(buf->handle(), buffers[i].written);
     b.keep.push_back(buf->shared_from_this());
   }

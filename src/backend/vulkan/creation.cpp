@@ -91,7 +91,7 @@ void Arange::eval_gpu(const std::vector<array>&, std::vector<array>& outputs) {
   auto& kernel = gpu::device().kernel_from_glsl(std::string("arange:") + dtype_name(out.dtype()),
                                                 [&] { return arange_source(out.dtype()); }, 1);
   gpu::View ov = gpu::resident(out, vs);
-  vulkan::Binding b{ov.buffer, true};
+  vulkan::Binding b = ov.bind(true);
   uint32_t gx, gy;
   gpu::grid_for(out.size(), gpu::kGroupSize, gx, gy);
   vs.dispatch(kernel, std::span(&b, 1), &push, sizeof(push), {}, gx, gy);

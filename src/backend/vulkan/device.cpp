@@ -161,6 +161,11 @@ void fill_caps(Device::Impl& d, const FeatureChain& f, bool coop_ext) {
   c.max_workgroup_invocations = lim.maxComputeWorkGroupInvocations;
   for (int i = 0; i < 3; ++i) c.max_workgroup_count[i] = lim.maxComputeWorkGroupCount[i];
   c.max_storage_buffer_range = lim.maxStorageBufferRange;
+  if (const char* env = std::getenv("TESSERA_VK_MAX_BINDING_RANGE")) {
+    const uint64_t v = std::strtoull(env, nullptr, 10);
+    if (v >= 4096) c.max_storage_buffer_range = std::min<uint64_t>(c.max_storage_buffer_range, v);
+  }
+  c.min_storage_offset_alignment = lim.minStorageBufferOffsetAlignment;
   c.cooperative_matrix = coop_ext && f.coop.cooperativeMatrix && !disabled("COOPMAT");
   c.timeline_semaphore = f.v12.timelineSemaphore && !disabled("TIMELINE");
 

@@ -145,10 +145,57 @@ std::string generate(const ElementwiseProgram& p, const std::vector<Access>& in_
 // Runs `p` over `inputs` into the view `out` (which may be strided: a region of a bigger
 // array). `out` must already hold its buffer.
 void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, const array& out,
+                 const Stream& s, const char* op);
+
+namespace {
+bool fits_one_dispatch(const std::vector<array>& inputs, const array& out) {
+  if (out.size() > 0xffffffffull || !fits_one_binding(out)) return false;
+  for (auto& in : inputs)
+    if (!fits_one_binding(in)) return false;
+  return true;
+}
+
+// Work too large for one binding window (or for 2^32 invocations): the program runs on slabs
+// of the output's first axis of extent > 1, as many rows at a time as fit. A slab of one row
+// that is still too large is split again along its next axis by the recursive call.
+void run_in_slabs(const ElementwiseProgram& p, const std::vector<array>& inputs, const array& out,
+                  const Stream& s, const char* op) {
+  const int axis = split_axis(out);
+  if (axis < 0) throw std::logic_error(std::string("[") + op + "] cannot split a one-element output");
+  const int64_t extent = out.shape(axis);
+  auto slabs = [&](int64_t start, int64_t count) {
+    std::vector<array> ins;
+    for (auto& in : inputs) {
+      const int d = axis - (out.ndim() - in.ndim());  // the input's matching axis
+      ins.push_back(d >= 0 && in.shape(d) == extent ? slab(in, d, start, count) : in);
+    }
+    return std::make_pair(ins, slab(out, axis, start, count));
+  };
+  int64_t rows = extent;
+  while (rows > 1) {
+    auto [ins, o] = slabs(0, rows);
+    if (fits_one_dispatch(ins, o)) break;
+    rows = (rows + 1) / 2;
+  }
+  if (extent / rows > 65536) {
+    throw std::runtime_error(std::string("[") + op + "] an array of shape " + shape_string(out.shape()) +
+                             " is laid out too sparsely to split into GPU bindings; use the CPU stream");
+  }
+  for (int64_t start = 0; start < extent; start += rows) {
+    auto [ins, o] = slabs(start, std::min(rows, extent - start));
+    run_program(p, ins, o, s, op);
+  }
+}
+}  // namespace
+
+void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, const array& out,
                  const Stream& s, const char* op) {
   const uint64_t n = out.size();
   if (n == 0) return;
-  if (n > 0xffffffffull) throw std::runtime_error(std::string("[") + op + "] more than 2^32 elements on the GPU");
+  if (!fits_one_dispatch(inputs, out)) {
+    run_in_slabs(p, inputs, out, s, op);
+    return;
+  }
   for (auto& t : p.input_dtypes) require_dtype(t, op);
   for (auto& in : p.code) require_dtype(in.dtype, op);
   require_dtype(out.dtype(), op);
@@ -186,7 +233,7 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
   std::vector<int32_t> params(1 + k_in + (2 + k_in) * ndim, 0);
   for (int k = 0; k < k_in; ++k) {
     View v = resident(inputs[k], vs);
-    bindings.push_back({v.buffer, false});
+    bindings.push_back(v.bind(false));
     params[1 + k] = static_cast<int32_t>(v.offset);
     if (access[k] == Access::strided) {
       const int lead = out.ndim() - inputs[k].ndim();
@@ -197,7 +244,7 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
     }
   }
   View ov = resident(out, vs);
-  bindings.push_back({ov.buffer, true});
+  bindings.push_back(ov.bind(true));
   params[0] = static_cast<int32_t>(ov.offset);
   for (uint32_t d = 0; d < ndim; ++d) {
     params[1 + k_in + d] = out.shape()[d];

@@ -13,14 +13,30 @@ namespace tessera::gpu {
 vulkan::Device& device();
 vulkan::Stream& stream(const Stream& s);
 
-// An array as a kernel sees it: a buffer and the element offset of its first element.
+// An array as a kernel sees it: a window of a buffer and the element offset of its first
+// element in that window. The window starts at or below the lowest byte the view touches and
+// reaches maxStorageBufferRange bytes at most, so arrays in buffers larger than one binding can
+// reach are still bound, as long as the view itself spans no more than the range.
 struct View {
   vulkan::DeviceBuffer* buffer;
-  uint32_t offset;  // in elements of the array's dtype
+  uint32_t offset;        // in elements of the array's dtype, from the window's start
+  uint64_t window = 0;    // byte offset of the window in the buffer
+  vulkan::Binding bind(bool written) const { return {buffer, written, window}; }
 };
 // The array's GPU buffer, uploading a CPU-resident array once (kept as its mirror). The
-// buffers are kept alive by the stream until the work that uses them completes.
+// buffers are kept alive by the stream until the work that uses them completes. Throws
+// std::runtime_error when the view spans more than one binding can reach: ops split such
+// work into views that fit (see fits_one_binding).
 View resident(const array& a, vulkan::Stream& vs);
+// Whether resident() can bind `a` (its span fits in one binding window).
+bool fits_one_binding(const array& a);
+// A view of the evaluated `a` with another shape, strides and element offset, reading the same
+// GPU buffer (a CPU-resident `a` is uploaded once, and the upload shared).
+array gpu_view(const array& a, const Shape& shape, const Strides& strides, int64_t elem_offset);
+// Elements [start, start + count) of `axis`: how ops split work too large for one binding.
+array slab(const array& a, int axis, int64_t start, int64_t count);
+// The first axis of extent > 1 (the one to split), or -1.
+int split_axis(const array& a);
 // A fresh dense GPU buffer for `out`.
 void alloc_output(array& out, vulkan::Stream& vs);
 // Throws std::runtime_error when the device cannot store or compute `t` (e.g. float64

@@ -93,7 +93,7 @@ void Matmul::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
     throw std::runtime_error("[matmul] product too large for one dispatch on the GPU");
   }
   const uint32_t gz = static_cast<uint32_t>(std::min<uint64_t>(nb, caps.max_workgroup_count[2]));
-  const vulkan::Binding bind[] = {{av.buffer, false}, {bv.buffer, false}, {ov.buffer, true}};
+  const vulkan::Binding bind[] = {av.bind(false), bv.bind(false), ov.bind(true)};
   vs.dispatch(kernel, bind, &push, sizeof(push), std::as_bytes(std::span(params)),
               static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), gz);
 }

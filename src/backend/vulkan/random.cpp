@@ -50,7 +50,7 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
   gpu::grid_for(items, gpu::kGroupSize, gx, gy);
   push.row = gx * gpu::kGroupSize;
   auto& kernel = gpu::device().kernel("random_bits", 2);
-  const vulkan::Binding b[] = {{kv.buffer, false}, {ov.buffer, true}};
+  const vulkan::Binding b[] = {kv.bind(false), ov.bind(true)};
   vs.dispatch(kernel, b, &push, sizeof(push), {}, gx, gy);
 }
 

@@ -269,7 +269,7 @@ void reduce_rows(Ctx& c, Dtype in_t, View in, uint64_t rows, uint64_t n, uint64_
          static_cast<uint32_t>(parts), static_cast<uint32_t>(part_len)};
   const uint64_t groups = (rows * parts + (256 / tpr) - 1) / (256 / tpr);
   if (parts == 1) {
-    const vulkan::Binding b[2] = {{in.buffer, false}, {out.buffer, true}};
+    const vulkan::Binding b[2] = {in.bind(false), out.bind(true)};
     dispatch_groups(c.vs, reduce_kernel(v), b, &push, sizeof(push), groups);
     return;
   }
@@ -277,7 +277,7 @@ void reduce_rows(Ctx& c, Dtype in_t, View in, uint64_t rows, uint64_t n, uint64_
   View pv = resident(partial, c.vs);
   v.out = c.acc;
   push.out_off = pv.offset;
-  const vulkan::Binding b[2] = {{in.buffer, false}, {pv.buffer, true}};
+  const vulkan::Binding b[2] = {in.bind(false), pv.bind(true)};
   dispatch_groups(c.vs, reduce_kernel(v), b, &push, sizeof(push), groups);
   reduce_rows(c, c.acc, pv, rows, parts, parts, out_t, out);
 }
@@ -303,7 +303,7 @@ void reduce_cols(Ctx& c, Dtype in_t, View in, uint64_t K1, uint64_t os, uint64_t
          log2u(cx), static_cast<uint32_t>(parts), static_cast<uint32_t>(part_len),
          static_cast<uint32_t>(tiles)};
   if (parts == 1) {
-    const vulkan::Binding b[2] = {{in.buffer, false}, {out.buffer, true}};
+    const vulkan::Binding b[2] = {in.bind(false), out.bind(true)};
     dispatch_groups(c.vs, reduce_kernel(v), b, &push, sizeof(push), groups0);
     return;
   }
@@ -311,27 +311,13 @@ void reduce_cols(Ctx& c, Dtype in_t, View in, uint64_t K1, uint64_t os, uint64_t
   View pv = resident(partial, c.vs);
   v.out = c.acc;
   push.out_off = pv.offset;
-  const vulkan::Binding b[2] = {{in.buffer, false}, {pv.buffer, true}};
+  const vulkan::Binding b[2] = {in.bind(false), pv.bind(true)};
   dispatch_groups(c.vs, reduce_kernel(v), b, &push, sizeof(push), groups0 * parts);
   // The partials as [1, parts, K1 * K2].
   reduce_cols(c, c.acc, pv, 1, 0, parts, K1 * K2, K1 * K2, out_t, out);
 }
 
 using reduce_layout::Dim;
-
-// A view of `in` (already resident) with another shape and strides, reading the same GPU buffer.
-array view_of(const array& in, const Shape& shape, const Strides& strides) {
-  array v(shape, in.dtype(), nullptr, {});
-  v.copy_shared_buffer(in, strides, flags_for(shape, strides), 0);
-  if (in.buffer()->kind() != BufferKind::vulkan) {
-    // Share the upload `in` already has (resident() made it).
-    BufferPtr m = const_cast<array&>(in).mirror_of(BufferKind::vulkan, []() -> BufferPtr {
-      throw std::logic_error("[reduce] view_of needs a resident input");
-    });
-    v.mirror_of(BufferKind::vulkan, [&] { return m; });
-  }
-  return v;
-}
 
 const char* op_name(RT op) {
   switch (op) {
@@ -345,33 +331,60 @@ const char* op_name(RT op) {
   return "reduce";
 }
 
-}  // namespace
-}  // namespace gpu
 
-void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  using namespace gpu;
-  const array& in = inputs[0];
-  array& out = outputs[0];
-  const char* name = op_name(type_);
-  if (in.dtype() == complex64 && (type_ == Min || type_ == Max)) {
-    throw std::invalid_argument(std::string("[") + name + "] is not supported for complex64");
+
+void reduce_into(Ctx& c, const array& in, const array& out, const std::vector<int>& axes,
+                 const char* name);
+
+// A reduction whose input one binding window cannot reach: split along the input's first axis
+// of extent > 1, as many rows at a time as fit. Along a kept axis each slab reduces into its
+// slab of the output; along a reduced axis each slab reduces into a row of partials (in the
+// accumulator dtype), and the partials are reduced again. Both recurse if a slab of one row is
+// still too large.
+void reduce_in_slabs(Ctx& c, const array& in, const array& out, const std::vector<int>& axes,
+                     const char* name) {
+  const int axis = split_axis(in);
+  const int64_t extent = in.shape(axis);
+  int64_t rows = extent;
+  while (rows > 1 && (!fits_one_binding(slab(in, axis, 0, rows)) || uint64_t(rows) * (in.size() / extent) > 0xffffffffull))
+    rows = (rows + 1) / 2;
+  const int64_t pieces = (extent + rows - 1) / rows;
+  const bool reduced = std::find(axes.begin(), axes.end(), axis) != axes.end();
+  if (!reduced) {
+    for (int64_t start = 0; start < extent; start += rows) {
+      const int64_t count = std::min(rows, extent - start);
+      reduce_into(c, slab(in, axis, start, count), slab(out, axis, start, count), axes, name);
+    }
+    return;
   }
-  require_dtype(in.dtype(), name);
-  require_dtype(out.dtype(), name);
-  auto& vs = gpu::stream(stream());
-  alloc_output(out, vs);
-  if (out.size() == 0) return;
-  if (in.size() > 0xffffffffull) throw std::runtime_error(std::string("[") + name + "] more than 2^32 elements on the GPU");
-  Ctx c{vs, stream(), type_, acc_dtype(type_, in.dtype(), out.dtype())};
+  const int64_t k = static_cast<int64_t>(out.size());
+  array partials(Shape{static_cast<int32_t>(pieces), static_cast<int32_t>(k)}, c.acc, nullptr, {});
+  alloc_output(partials, c.vs);
+  for (int64_t i = 0; i < pieces; ++i) {
+    const int64_t start = i * rows;
+    array row = gpu_view(partials, out.shape(), row_major_strides(out.shape()), i * k);
+    reduce_into(c, slab(in, axis, start, std::min(rows, extent - start)), row, axes, name);
+  }
+  reduce_into(c, partials, gpu_view(out, Shape{1, static_cast<int32_t>(k)}, Strides{k, 1}, 0), {0}, name);
+}
+
+// Reduces `in` over `axes` into the dense view `out` (its shape: `in`'s, reduced axes as 1).
+void reduce_into(Ctx& c, const array& in, const array& out, const std::vector<int>& axes,
+                 const char* name) {
+  auto& vs = c.vs;
   View ov = resident(out, vs);
   if (in.size() == 0) {  // an empty reduction: the identity
     array dummy = temp(1, in.dtype(), vs);
     reduce_rows(c, in.dtype(), resident(dummy, vs), out.size(), 0, 0, out.dtype(), ov);
     return;
   }
+  if (!fits_one_binding(in) || in.size() > 0xffffffffull) {
+    reduce_in_slabs(c, in, out, axes, name);
+    return;
+  }
   View iv = resident(in, vs);
 
-  auto layout = reduce_layout::analyse(in, axes_);
+  auto layout = reduce_layout::analyse(in, axes);
   std::vector<Dim>& kept = layout.kept;
   std::vector<Dim>& red = layout.reduced;
   const bool negative = layout.negative_strides;
@@ -402,11 +415,31 @@ void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
   const Shape& shape = order.shape;
   const Strides& strides = order.strides;
   const uint64_t rows = static_cast<uint64_t>(order.rows), n = static_cast<uint64_t>(order.n);
-  array src = view_of(in, shape, strides);
+  array src = gpu_view(in, shape, strides, 0);
   array dense(shape, in.dtype(), nullptr, {});
   alloc_output(dense, vs);
-  copy_into(src, dense, stream(), name);
+  copy_into(src, dense, c.s, name);
   reduce_rows(c, in.dtype(), resident(dense, vs), rows, n, n, out.dtype(), ov);
+}
+
+}  // namespace
+}  // namespace gpu
+
+void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  using namespace gpu;
+  const array& in = inputs[0];
+  array& out = outputs[0];
+  const char* name = op_name(type_);
+  if (in.dtype() == complex64 && (type_ == Min || type_ == Max)) {
+    throw std::invalid_argument(std::string("[") + name + "] is not supported for complex64");
+  }
+  require_dtype(in.dtype(), name);
+  require_dtype(out.dtype(), name);
+  auto& vs = gpu::stream(stream());
+  alloc_output(out, vs);
+  if (out.size() == 0) return;
+  Ctx c{vs, stream(), type_, acc_dtype(type_, in.dtype(), out.dtype())};
+  reduce_into(c, in, out, axes_, name);
 }
 
 void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
@@ -461,7 +494,7 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
     uint32_t outer, n, inner, in_off, tpr_shift;
   } push{static_cast<uint32_t>(outer), static_cast<uint32_t>(n), static_cast<uint32_t>(inner),
          iv.offset, log2u(tpr)};
-  const vulkan::Binding b[2] = {{iv.buffer, false}, {ov.buffer, true}};
+  const vulkan::Binding b[2] = {iv.bind(false), ov.bind(true)};
   dispatch_groups(vs, kernel, b, &push, sizeof(push), groups);
 }
 

@@ -34,7 +34,10 @@ struct Capabilities {
   uint32_t subgroup_size = 1;
   bool subgroup_arith = false;
   uint32_t max_shared_memory = 0, max_workgroup_invocations = 0, max_workgroup_count[3] = {0, 0, 0};
+  // What one storage-buffer binding reaches; TESSERA_VK_MAX_BINDING_RANGE=<bytes> lowers it
+  // (tests use it to split work over windows with small arrays).
   uint64_t max_storage_buffer_range = 0;
+  uint64_t min_storage_offset_alignment = 1;
   bool cooperative_matrix = false;
   bool host_visible_device_local = false;  // device-local memory the host reads cached (zero-copy)
   bool timeline_semaphore = false;
@@ -78,6 +81,10 @@ struct Binding {
   // false promises the kernel only reads this buffer, which lets the stream skip barriers
   // between dispatches that merely share an input.
   bool written = true;
+  // Where the kernel's view of the buffer starts (a multiple of minStorageBufferOffsetAlignment);
+  // it reaches to the buffer's end or maxStorageBufferRange bytes, whichever is nearer. Buffers
+  // larger than the range are reached by windows.
+  VkDeviceSize offset = 0;
 };
 
 class Kernel;  // opaque: shader module + pipeline layout + pipeline; owned by the Device

@@ -37,6 +37,7 @@ layout(push_constant) uniform Push {
   int a_off, b_off;  // elements
   int a_rs, a_cs, b_rs, b_cs;
   uint nb, nbd;
+  int c_off;  // elements: where C starts in its binding window
 } pc;
 
 const uint TX = BN / TN;
@@ -125,7 +126,7 @@ void main() {
       }
       barrier();
     }
-    const int cb = int(batch) * pc.M * pc.N;
+    const int cb = pc.c_off + int(batch) * pc.M * pc.N;
     for (uint i = 0u; i < TM; ++i) {
       const int gm = m0 + int(ty + i * TY);
       if (gm >= pc.M) continue;

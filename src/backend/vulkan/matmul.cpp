@@ -7,6 +7,7 @@
 // geometry travels in the params blob, the matrix strides in push constants. The output is
 // dense (batch, M, N).
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
@@ -36,31 +37,75 @@ Tile choose_tile(Dtype t, uint64_t m, uint64_t n, uint64_t nb) {
 
 bool fits_int(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
+// One dispatch can take the product: every operand within one binding window, and int32
+// indexing of the output.
+bool fits(const array& a, const array& b, const array& out) {
+  return gpu::fits_one_binding(a) && gpu::fits_one_binding(b) && gpu::fits_one_binding(out) &&
+         out.size() <= INT32_MAX;
+}
+
 }  // namespace
 
-void Matmul::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  const array& a = inputs[0];
-  const array& b = inputs[1];
-  array& out = outputs[0];
-  const Dtype t = out.dtype();
-  if (!(t == float32 || t == float64 || t == float16 || t == bfloat16)) {
-    throw std::invalid_argument("[matmul] unsupported dtype " + to_string(t));
+namespace {
+
+void matmul_into(const Stream& s, const array& a, const array& b, const array& out);
+
+// A sparse view (a column of a wide matrix, say) may span more than one binding although its
+// elements would fit: a dense copy of it does.
+bool compactable(const array& x) { return x.nbytes() <= gpu::device().caps().max_storage_buffer_range / 2; }
+array compact(const Stream& s, const array& x) {
+  if (gpu::fits_one_binding(x) || !compactable(x)) return x;
+  array dense(x.shape(), x.dtype(), nullptr, {});
+  gpu::alloc_output(dense, gpu::stream(s));
+  gpu::copy_into(x, dense, s, "matmul");
+  return dense;
+}
+
+// A product whose operands or output one binding window cannot reach: split along the
+// output's first axis of extent > 1 (a batch axis: both operands' slabs; M: A's rows; N, once
+// M is 1: B's columns), as many at a time as fit; recursive where one is still too large. An
+// operand too large along K alone cannot be split this way and is refused by resident().
+void matmul_in_slabs(const Stream& s, const array& a, const array& b, const array& out) {
+  const int nd = out.ndim();
+  const int axis = gpu::split_axis(out);
+  const int64_t extent = out.shape(axis);
+  auto slabs = [&](int64_t start, int64_t count) {
+    const bool in_a = axis != nd - 1, in_b = axis != nd - 2;
+    return std::array<array, 3>{in_a ? gpu::slab(a, axis, start, count) : a,
+                                in_b ? gpu::slab(b, axis, start, count) : b,
+                                gpu::slab(out, axis, start, count)};
+  };
+  int64_t rows = extent;
+  while (rows > 1) {
+    auto v = slabs(0, rows);
+    auto usable = [](const array& x) { return gpu::fits_one_binding(x) || compactable(x); };
+    if (usable(v[0]) && usable(v[1]) && gpu::fits_one_binding(v[2]) && v[2].size() <= INT32_MAX) break;
+    rows = (rows + 1) / 2;
   }
-  gpu::require_dtype(t, "matmul");
-  auto& vs = gpu::stream(stream());
-  gpu::alloc_output(out, vs);
-  if (out.size() == 0) return;
+  for (int64_t start = 0; start < extent; start += rows) {
+    auto v = slabs(start, std::min(rows, extent - start));
+    matmul_into(s, v[0], v[1], v[2]);
+  }
+}
+
+// out (dense, already allocated) = a @ b.
+void matmul_into(const Stream& s, const array& a_in, const array& b_in, const array& out) {
+  const array a = compact(s, a_in), b = compact(s, b_in);
+  if (!fits(a, b, out) && gpu::split_axis(out) >= 0) return matmul_in_slabs(s, a, b, out);
+  const Dtype t = out.dtype();
+  auto& vs = gpu::stream(s);
   const int nd = out.ndim();
   const int64_t m = out.shape()[nd - 2], n = out.shape()[nd - 1], k = a.shape()[nd - 1];
   const int64_t nb = static_cast<int64_t>(out.size()) / (m * n);
-  if (!fits_int(static_cast<int64_t>(out.size())) || !fits_int(static_cast<int64_t>(a.data_size()) + static_cast<int64_t>(a.offset() / a.itemsize())) ||
-      !fits_int(static_cast<int64_t>(b.data_size()) + static_cast<int64_t>(b.offset() / b.itemsize()))) {
-    throw std::runtime_error("[matmul] operands of more than 2^31 elements on the GPU");
-  }
-
   gpu::View av = gpu::resident(a, vs);
   gpu::View bv = gpu::resident(b, vs);
   gpu::View ov = gpu::resident(out, vs);
+  // The kernel indexes with int32 from each window's start.
+  if (!fits_int(static_cast<int64_t>(out.size()) + ov.offset) ||
+      !fits_int(static_cast<int64_t>(a.data_size()) + av.offset) ||
+      !fits_int(static_cast<int64_t>(b.data_size()) + bv.offset)) {
+    throw std::runtime_error("[matmul] operands of more than 2^31 elements in one GPU binding");
+  }
 
   const int nbd = nd - 2;
   std::vector<int32_t> params(std::max(3 * nbd, 1), 0);
@@ -72,11 +117,12 @@ void Matmul::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
   struct {
     int32_t M, N, K, a_off, b_off, a_rs, a_cs, b_rs, b_cs;
     uint32_t nb, nbd;
+    int32_t c_off;
   } push{static_cast<int32_t>(m), static_cast<int32_t>(n), static_cast<int32_t>(k),
          static_cast<int32_t>(av.offset), static_cast<int32_t>(bv.offset),
          static_cast<int32_t>(a.strides()[nd - 2]), static_cast<int32_t>(a.strides()[nd - 1]),
          static_cast<int32_t>(b.strides()[nd - 2]), static_cast<int32_t>(b.strides()[nd - 1]),
-         static_cast<uint32_t>(nb), static_cast<uint32_t>(nbd)};
+         static_cast<uint32_t>(nb), static_cast<uint32_t>(nbd), static_cast<int32_t>(ov.offset)};
 
   const Tile tile = choose_tile(t, m, n, nb);
   const uint32_t wg = (tile.bm / tile.tm) * (tile.bn / tile.tn);
@@ -96,6 +142,19 @@ void Matmul::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
   const vulkan::Binding bind[] = {av.bind(false), bv.bind(false), ov.bind(true)};
   vs.dispatch(kernel, bind, &push, sizeof(push), std::as_bytes(std::span(params)),
               static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), gz);
+}
+
+}  // namespace
+
+void Matmul::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const Dtype t = outputs[0].dtype();
+  if (!(t == float32 || t == float64 || t == float16 || t == bfloat16)) {
+    throw std::invalid_argument("[matmul] unsupported dtype " + to_string(t));
+  }
+  gpu::require_dtype(t, "matmul");
+  gpu::alloc_output(outputs[0], gpu::stream(stream()));
+  if (outputs[0].size() == 0) return;
+  matmul_into(stream(), inputs[0], inputs[1], outputs[0]);
 }
 
 }  // namespace tessera

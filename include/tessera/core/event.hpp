@@ -53,8 +53,9 @@ class Event {
     }
     cv_.notify_all();
   }
-  // True once the node is recorded (its outputs have their buffers) or finished. Work on the
-  // same GPU stream may then be recorded behind it without waiting for the device.
+  // Returns once the node is recorded (its outputs have their buffers) or finished, rethrowing
+  // its error if it failed. Work on the same GPU stream may then be recorded behind it
+  // without waiting for the device.
   void wait_recorded() {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [&] { return done_ || submit_ || device_wait_; });

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include <tessera/tessera.hpp>
+#if TESSERA_HAS_VULKAN
+#include <tessera/backend/vulkan/runtime.hpp>
+#endif
 
 namespace mx = tessera;
 
@@ -104,6 +107,50 @@ void BM_dispatch_overhead(benchmark::State& state) {
       1e6 / kOps, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
+#if TESSERA_HAS_VULKAN
+// The Vulkan runtime's own floor: 10,000 dispatches of a one-workgroup kernel straight on a
+// vulkan::Stream, no graph. Arg 0: each dispatch reads what the previous one wrote (a barrier
+// between every two); arg 1: a ring of 64 buffers, so consecutive dispatches are independent.
+// `record_us` is the host's time to record one (batches are submitted as they fill).
+void BM_runtime_dispatch(benchmark::State& state) {
+  namespace tv = mx::vulkan;
+  if (!tv::Device::available()) {
+    state.SkipWithError("no Vulkan device");
+    return;
+  }
+  tv::Device& dev = tv::Device::get();
+  tv::Kernel& k = dev.kernel_from_glsl("bench_add_one", R"(#version 450
+layout(local_size_x = 16) in;
+layout(set = 0, binding = 0) buffer A { float a[]; };
+layout(set = 0, binding = 1) readonly buffer Params { uint n; } params;
+void main() {
+  uint i = gl_GlobalInvocationID.x;
+  if (i < params.n) a[i] += 1.0;
+}
+)", 1);
+  const bool independent = state.range(0) == 1;
+  std::vector<std::shared_ptr<tv::DeviceBuffer>> bufs;
+  for (int i = 0; i < (independent ? 64 : 1); ++i) bufs.push_back(dev.alloc(64));
+  tv::Stream stream(dev);
+  const uint32_t n = 16;
+  constexpr int kDispatches = 10000;
+  double record_s = 0, total_s = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kDispatches; ++i) {
+      tv::Binding b[] = {{bufs[i % bufs.size()].get()}};
+      stream.dispatch(k, b, nullptr, 0, std::as_bytes(std::span(&n, 1)), 1);
+    }
+    record_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stream.synchronize();
+    total_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  const double count = kDispatches * static_cast<double>(state.iterations());
+  state.counters["us_per_dispatch"] = total_s * 1e6 / count;
+  state.counters["record_us"] = record_s * 1e6 / count;
+}
+#endif
+
 // Peak resident host memory while `body` runs, in MiB above the resident size before it:
 // VmRSS sampled every millisecond by a second thread (Linux; 0 elsewhere).
 double rss_mib() {
@@ -152,13 +199,16 @@ void BM_graph_chain(benchmark::State& state) {
   mx::eval(one);
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
+    double build_s = 0;
     const double peak = peak_rss_growth_mib([&] {
       mx::array y = one;
       for (int64_t i = 0; i < nodes; ++i) y = mx::add(y, one, s);
+      build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       mx::eval(y);
     });
     set_per_node(state, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                  nodes, peak);
+    state.counters["build_us_per_node"] = build_s * 1e6 / static_cast<double>(nodes);
   }
 }
 
@@ -200,7 +250,8 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
       auto [workload, variant] = describe(r);
       for (const auto& [unit, counter] : r.counters) {
         const bool per_op = unit == "us_per_op";
-        const bool graph = unit == "us_per_node" || unit == "peak_host_MiB";
+        const bool graph = unit == "us_per_node" || unit == "peak_host_MiB" || unit == "build_us_per_node" ||
+                           unit == "us_per_dispatch" || unit == "record_us";
         if (unit != "GFLOP/s" && unit != "GB/s" && !per_op && !graph) continue;
         double ms = r.GetAdjustedRealTime();  // every benchmark here reports milliseconds
         std::fprintf(stderr,
@@ -231,6 +282,7 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
     }
     if (f == "BM_dispatch_overhead") return {"dispatch_overhead_1024x1000", arg(0) ? "vulkan" : "cpu"};
     if (f == "BM_graph_chain") return {"graph_chain_" + std::to_string(arg(1)), arg(0) ? "vulkan" : "cpu"};
+    if (f == "BM_runtime_dispatch") return {"runtime_dispatch_10000", arg(0) ? "independent" : "dependent"};
     if (f == "BM_graph_tree_sum") {
       return {"graph_tree_sum_" + std::to_string(arg(1)), arg(0) ? "vulkan" : "cpu"};
     }
@@ -252,6 +304,10 @@ BENCHMARK(BM_dispatch_overhead)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->
 // Graph overhead: a 1M-node chain and a 100k-leaf sum, once each (they are long on lavapipe).
 BENCHMARK(BM_graph_chain)->ArgsProduct({{0, 1}, {100000, 1000000}})->Unit(benchmark::kMillisecond)
     ->UseRealTime()->Iterations(1)->Repetitions(1);
+#if TESSERA_HAS_VULKAN
+BENCHMARK(BM_runtime_dispatch)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()
+    ->Repetitions(3)->ReportAggregatesOnly(true);
+#endif
 BENCHMARK(BM_graph_tree_sum)->ArgsProduct({{0, 1}, {100000}})->Unit(benchmark::kMillisecond)
     ->UseRealTime()->Iterations(1)->Repetitions(1);
 // The sizes of PERFORMANCE.md's GPU table (run them on a real GPU: --benchmark_filter=Big).

@@ -3,12 +3,11 @@
 // Vulkan builds implement it in backend/vulkan/; other builds link backend/no_gpu.cpp, where
 // the GPU is simply absent.
 #include <cstddef>
-#include <functional>
-#include <utility>
 #include <vector>
 
 #include "tessera/core/array.hpp"
 #include "tessera/core/device.hpp"
+#include "tessera/core/event.hpp"
 #include "tessera/gpu.hpp"
 
 namespace tessera::gpu {
@@ -25,9 +24,10 @@ void clear_cache();
 
 // Records the primitive of `outputs` on its stream (inputs are made GPU-resident first).
 void eval(const std::vector<array>& inputs, std::vector<array>& outputs);
-// Submits what `s` has recorded; returns a function that waits for that work to finish and
-// one that tells (without blocking) whether it has.
-std::pair<std::function<void()>, std::function<bool()>> submit(Stream s);
+// The queue of `s`'s command batches (it outlives every event that refers to it), and the
+// ticket of the batch that holds the work recorded on `s` so far.
+DeviceQueue& queue(const Stream& s);
+uint64_t recorded_ticket(const Stream& s);
 void synchronize(Stream s);
 
 // Host copy of a GPU buffer's bytes (for device-local memory without a host mapping).

@@ -3,6 +3,7 @@
 // (backwards for vjp, forwards for jvp) with each op's partial derivative.
 #include "tessera/primitives/elementwise.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <numbers>
 #include <optional>
@@ -77,9 +78,14 @@ Dtype ElementwiseProgram::register_dtype(int r) const {
 }
 
 std::string ElementwiseProgram::signature() const {
-  // Built on every GPU dispatch (the kernel cache key): plain appends, no streams.
   std::string sig;
-  sig.reserve(16 * (input_dtypes.size() + code.size()));
+  append_signature(sig);
+  return sig;
+}
+
+void ElementwiseProgram::append_signature(std::string& sig) const {
+  // Built on every GPU dispatch (the kernel cache key): plain appends, no streams.
+  char digits[16];
   for (auto& d : input_dtypes) (sig += dtype_name(d)) += ',';
   sig += '|';
   for (auto& i : code) {
@@ -87,11 +93,10 @@ std::string ElementwiseProgram::signature() const {
     sig += '(';
     for (int k = 0; k < op_arity(i.op); ++k) {
       if (k) sig += ',';
-      sig += std::to_string(i.args[k]);
+      sig.append(digits, std::to_chars(digits, digits + sizeof digits, i.args[k]).ptr);
     }
     sig += ");";
   }
-  return sig;
 }
 
 int ProgramBuilder::input(const array& a) {

@@ -4,6 +4,7 @@
 // that work crossing devices waits for its inputs.
 #include "tessera/transforms/eval.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -105,9 +106,11 @@ void run_cpu_node(std::vector<array> outputs) {
 
 // Records one GPU node on its stream. Inputs from the CPU or another GPU stream must be
 // finished first; an input of the same stream need only be recorded (possibly by another
-// thread), since the stream's batches run in recording order.
-void record_gpu_node(const Stream& stream, std::vector<array>& outs) {
+// thread), since the stream's batches run in recording order. Returns the ticket of the batch
+// it was recorded in (a failed node may have recorded part of its work: that batch's too).
+uint64_t record_gpu_node(const Stream& stream, std::vector<array>& outs) {
   auto event = outs[0].event();
+  uint64_t ticket = 0;
   try {
     for (auto& in : outs[0].inputs()) {
       if (in.status() != array::Status::scheduled) continue;
@@ -119,11 +122,17 @@ void record_gpu_node(const Stream& stream, std::vector<array>& outs) {
     }
     auto inputs = outs[0].inputs();
     gpu::eval(inputs, outs);
-    event->set_recorded([stream] { return gpu::submit(stream); });
+    ticket = gpu::recorded_ticket(stream);
+    event->set_recorded(&gpu::queue(stream), ticket);
   } catch (...) {
     event->signal(std::current_exception());
+    try {
+      ticket = gpu::recorded_ticket(stream);
+    } catch (...) {
+    }
   }
   for (auto& o : outs) o.detach();
+  return ticket;
 }
 
 // Post-order of the unscheduled nodes reachable from `outputs`; each multi-output primitive
@@ -197,9 +206,10 @@ void evaluate(std::vector<array> outputs, bool async) {
     }
   }
 
-  // GPU nodes this call recorded, per stream: submitted together at the end (a thread that
-  // needs one of them sooner submits it through its event).
-  std::unordered_map<int, std::pair<Stream, std::vector<std::shared_ptr<Event>>>> recorded;
+  // The GPU streams this call recorded on, with the last ticket recorded on each: submitted
+  // together at the end (a thread that needs a node sooner submits its batch through the
+  // node's event).
+  std::vector<std::pair<Stream, uint64_t>> recorded;
   for (size_t i = 0; i < tape.size(); ++i) {
     // Each node is let go of when its iteration ends: the tape must not keep every
     // intermediate buffer of a long chain alive until the end.
@@ -210,29 +220,23 @@ void evaluate(std::vector<array> outputs, bool async) {
       continue;  // (async: already on the worker, which may have run it)
     }
     auto outs = node.outputs();
-    auto event = outs[0].event();
-    record_gpu_node(stream, outs);
-    auto& entry = recorded.try_emplace(stream.index, stream, std::vector<std::shared_ptr<Event>>{})
-                      .first->second;
-    entry.second.push_back(std::move(event));
+    const uint64_t ticket = record_gpu_node(stream, outs);
+    auto it = std::find_if(recorded.begin(), recorded.end(), [&](auto& r) { return r.first == stream; });
+    if (it == recorded.end()) it = recorded.insert(recorded.end(), {stream, 0});
+    it->second = std::max(it->second, ticket);
   }
   tape.clear();
-  for (auto& [index, entry] : recorded) {
-    auto [wait, poll] = gpu::submit(entry.first);
-    for (auto& e : entry.second) e->set_device_wait(wait, poll);
-  }
+  for (auto& [stream, ticket] : recorded) gpu::queue(stream).flush(ticket);
   if (async) return;
   try {
     for (auto& out : outputs) wait_available(out);
   } catch (...) {
     // A failed eval returns only once the GPU work it recorded has finished, as a successful
     // one does: no work of it is left running behind the caller's back (or at exit).
-    for (auto& [index, entry] : recorded) {
-      for (auto& e : entry.second) {
-        try {
-          e->wait();
-        } catch (...) {
-        }
+    for (auto& [stream, ticket] : recorded) {
+      try {
+        gpu::queue(stream).wait(ticket);
+      } catch (...) {
       }
     }
     throw;

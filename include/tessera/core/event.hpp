@@ -3,25 +3,36 @@
 // submission that contains it. An exception thrown by a kernel travels through the event to
 // whoever waits on it (eval, item, data), on any thread.
 //
-// A GPU node passes through three states: scheduled (not yet recorded: its outputs have no
-// buffers), recorded (in its stream's command batch), and submitted (waiting means waiting
-// for that submission). Another thread that needs the node may find it in any of them: it
-// waits for the recording, submits the batch itself if nobody has yet, and waits for the GPU.
+// A GPU node passes through two states before it is done: scheduled (not yet recorded: its
+// outputs have no buffers) and recorded (in a command batch of its stream, known by ticket).
+// Another thread that needs the node may find it in either: it waits for the recording, then
+// for the batch, submitting it itself if the recording thread has not yet.
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
-#include <functional>
 #include <mutex>
 #include <utility>
 
 namespace tessera {
 
+// Where a recorded GPU node's work goes: its stream's queue of command batches, numbered by
+// tickets in recording order. The GPU backend implements it; a batch's ticket is known while it
+// is being recorded, so an event needs no callback of its own.
+class DeviceQueue {
+ public:
+  // Submits the batches up to `ticket` that are still being recorded.
+  virtual void flush(uint64_t ticket) = 0;
+  // Blocks until the batch `ticket` (and every earlier one) has finished; flushes it first.
+  virtual void wait(uint64_t ticket) = 0;
+  // Whether that batch has finished, without blocking.
+  virtual bool done(uint64_t ticket) = 0;
+
+ protected:
+  ~DeviceQueue() = default;
+};
+
 class Event {
  public:
-  using DeviceWait = std::function<void()>;
-  using DevicePoll = std::function<bool()>;
-  // Submits the stream's recorded work; returns how to wait for it and how to poll it.
-  using Submit = std::function<std::pair<DeviceWait, DevicePoll>()>;
-
   explicit Event(int gpu_stream = -1) : gpu_stream(gpu_stream) {}
 
   // The GPU stream whose command batch computes the node, or -1 for a CPU node.
@@ -36,20 +47,12 @@ class Event {
     }
     cv_.notify_all();
   }
-  // GPU nodes: recorded into a batch that `submit` sends to the device.
-  void set_recorded(Submit submit) {
+  // GPU nodes: recorded into the batch `ticket` of `queue`.
+  void set_recorded(DeviceQueue* queue, uint64_t ticket) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      submit_ = std::move(submit);
-    }
-    cv_.notify_all();
-  }
-  // GPU nodes: once their batch is submitted, waiting means waiting for that submission.
-  void set_device_wait(DeviceWait wait, DevicePoll poll) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      device_wait_ = std::move(wait);
-      device_poll_ = std::move(poll);
+      queue_ = queue;
+      ticket_ = ticket;
     }
     cv_.notify_all();
   }
@@ -58,29 +61,25 @@ class Event {
   // without waiting for the device.
   void wait_recorded() {
     std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return done_ || submit_ || device_wait_; });
+    cv_.wait(lock, [&] { return done_ || queue_; });
     if (done_ && error_) std::rethrow_exception(error_);
   }
+  // Returns once the node has finished, rethrowing its error. A recorded GPU node's batch is
+  // submitted here if the thread that recorded it has not submitted it yet.
   void wait() {
-    DeviceWait device_wait;
-    Submit submit;
+    DeviceQueue* queue = nullptr;
+    uint64_t ticket = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return done_ || submit_ || device_wait_; });
+      cv_.wait(lock, [&] { return done_ || queue_; });
       if (!done_) {
-        device_wait = device_wait_;
-        if (!device_wait) submit = submit_;
+        queue = queue_;
+        ticket = ticket_;
       }
     }
-    if (submit || device_wait) {
+    if (queue) {
       try {
-        if (!device_wait) {
-          // Recorded but not submitted by the thread that recorded it (yet): submit it here.
-          auto [w, p] = submit();
-          set_device_wait(w, p);
-          device_wait = std::move(w);
-        }
-        device_wait();
+        queue->wait(ticket);
         signal();
       } catch (...) {
         signal(std::current_exception());
@@ -91,13 +90,15 @@ class Event {
   }
   // Finished (successfully or not), without blocking.
   bool is_signaled() {
-    DevicePoll poll;
+    DeviceQueue* queue;
+    uint64_t ticket;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (done_) return true;
-      poll = device_poll_;
+      queue = queue_;
+      ticket = ticket_;
     }
-    return poll && poll();
+    return queue && queue->done(ticket);
   }
 
  private:
@@ -105,9 +106,8 @@ class Event {
   std::condition_variable cv_;
   bool done_ = false;
   std::exception_ptr error_;
-  Submit submit_;
-  DeviceWait device_wait_;
-  DevicePoll device_poll_;
+  DeviceQueue* queue_ = nullptr;
+  uint64_t ticket_ = 0;
 };
 
 }  // namespace tessera

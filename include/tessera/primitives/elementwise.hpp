@@ -62,6 +62,7 @@ struct ElementwiseProgram {
   Dtype out_dtype() const { return code.back().dtype; }
   // A stable text form: equal programs have equal signatures (kernel cache key).
   std::string signature() const;
+  void append_signature(std::string& out) const;  // the same, appended to `out`
 };
 
 // The dtypes an op computes in (its operands are cast to these) and produces, following MLX's

@@ -1,5 +1,6 @@
 // The GPU side of the core's backend interface (backend/gpu.hpp) on top of the Vulkan runtime.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -12,14 +13,48 @@
 namespace tessera::gpu {
 
 namespace {
+// A Tessera GPU stream: its Vulkan stream and the queue its nodes' events wait on. Never
+// freed (events and arrays destroyed during static destruction may still refer to it); at
+// exit its Vulkan stream finishes its work and goes, and the queue then reads as done.
+class StreamQueue final : public DeviceQueue {
+ public:
+  std::unique_ptr<vulkan::Stream> vs;
+  bool shut_down = false;
+
+  void flush(uint64_t ticket) override {
+    if (vulkan::Stream* s = live()) s->submit_through(ticket);
+  }
+  void wait(uint64_t ticket) override {
+    if (vulkan::Stream* s = live()) {
+      s->submit_through(ticket);
+      s->wait(ticket);
+    }
+  }
+  bool done(uint64_t ticket) override {
+    vulkan::Stream* s = live();
+    return !s || s->done(ticket);
+  }
+
+ private:
+  vulkan::Stream* live();
+};
+
 std::mutex& streams_mutex() {
   static std::mutex m;
   return m;
 }
-std::map<int, std::unique_ptr<vulkan::Stream>>& streams() {
-  // Leaked: streams must outlive arrays destroyed during static destruction.
-  static auto* s = new std::map<int, std::unique_ptr<vulkan::Stream>>();
+std::map<int, StreamQueue*>& streams() {
+  static auto* s = new std::map<int, StreamQueue*>();
   return *s;
+}
+// The live queues of the first streams, read without the lock (every node asks for its
+// stream several times); the map is the record, these slots a shortcut into it.
+constexpr int kFastStreams = 64;
+std::atomic<StreamQueue*> g_fast_streams[kFastStreams];
+
+vulkan::Stream* StreamQueue::live() {
+  std::lock_guard<std::mutex> lock(streams_mutex());
+  return shut_down ? nullptr : vs.get();
 }
 }  // namespace
 
@@ -30,25 +65,39 @@ vulkan::Device& device() { return vulkan::Device::get(); }
 // every static of the program; these handlers run first).
 void shutdown_streams() {
   std::lock_guard<std::mutex> lock(streams_mutex());
-  for (auto& [i, s] : streams()) {
+  for (auto& slot : g_fast_streams) slot.store(nullptr, std::memory_order_release);
+  for (auto& [i, q] : streams()) {
     try {
-      s->synchronize();
+      if (q->vs) q->vs->synchronize();
     } catch (...) {
     }
+    q->vs.reset();
+    q->shut_down = true;
   }
-  streams().clear();
 }
 
-vulkan::Stream& stream(const Stream& s) {
+namespace {
+StreamQueue& stream_queue(const Stream& s) {
+  const bool fast = s.index >= 0 && s.index < kFastStreams;
+  if (fast)
+    if (StreamQueue* q = g_fast_streams[s.index].load(std::memory_order_acquire)) return *q;
   std::lock_guard<std::mutex> lock(streams_mutex());
-  auto& st = streams()[s.index];
-  if (!st) {
+  StreamQueue*& q = streams()[s.index];
+  if (!q) q = new StreamQueue;
+  if (!q->vs) {
     static bool registered = (std::atexit(shutdown_streams), true);
     (void)registered;
-    st = std::make_unique<vulkan::Stream>(device());
+    q->vs = std::make_unique<vulkan::Stream>(device());
+    q->shut_down = false;
   }
-  return *st;
+  if (fast) g_fast_streams[s.index].store(q, std::memory_order_release);
+  return *q;
 }
+}  // namespace
+
+vulkan::Stream& stream(const Stream& s) { return *stream_queue(s).vs; }
+DeviceQueue& queue(const Stream& s) { return stream_queue(s); }
+uint64_t recorded_ticket(const Stream& s) { return stream(s).recorded_ticket(); }
 
 BufferPtr malloc(size_t bytes) { return device().alloc(bytes); }
 size_t active_memory() { return is_available() ? device().active_memory() : 0; }
@@ -61,12 +110,6 @@ void clear_cache() { if (is_available()) device().clear_cache(); }
 
 void eval(const std::vector<array>& inputs, std::vector<array>& outputs) {
   outputs[0].primitive().eval_gpu(inputs, outputs);
-}
-
-std::pair<std::function<void()>, std::function<bool()>> submit(Stream s) {
-  auto& vs = stream(s);
-  uint64_t ticket = vs.submit();
-  return {[&vs, ticket] { vs.wait(ticket); }, [&vs, ticket] { return vs.done(ticket); }};
 }
 
 void synchronize(Stream s) { stream(s).synchronize(); }
@@ -138,13 +181,17 @@ int split_axis(const array& a) {
 }
 
 bool fits_one_binding(const array& a) {
+  // The usual case: the whole buffer is within one binding's reach from offset 0.
+  const uint64_t range = device().caps().max_storage_buffer_range;
+  if (a.buffer() && a.buffer()->size() <= range) return true;
   const ByteSpan span = byte_span(a);
   const uint64_t start = window_start(a);
-  return span.hi - start <= device().caps().max_storage_buffer_range &&
-         (a.offset() - start) / a.itemsize() <= UINT32_MAX;
+  return span.hi - start <= range && (a.offset() - start) / a.itemsize() <= UINT32_MAX;
 }
 
-View resident(const array& a_in, vulkan::Stream& vs) {
+// Binding the buffer keeps it alive until the dispatch finishes (Stream::dispatch holds a
+// reference per binding), so the View needs no reference of its own.
+View resident(const array& a_in, vulkan::Stream&) {
   array& a = const_cast<array&>(a_in);
   BufferPtr buf = a.buffer();
   if (!buf) throw std::runtime_error("[gpu] an input array holds no data");
@@ -152,25 +199,20 @@ View resident(const array& a_in, vulkan::Stream& vs) {
   // from its window's start; the ops split larger work into views that fit.
   if (!fits_one_binding(a)) {
     const uint64_t range = device().caps().max_storage_buffer_range;
+    const ByteSpan span = byte_span(a);
     throw std::runtime_error("[gpu] an array of shape " + shape_string(a.shape()) + " and dtype " +
-                             to_string(a.dtype()) + " spans " +
-                             std::to_string(byte_span(a).hi - byte_span(a).lo) +
+                             to_string(a.dtype()) + " spans " + std::to_string(span.hi - span.lo) +
                              " bytes, more than this device's maxStorageBufferRange (" +
                              std::to_string(range) + " bytes) that one kernel binding reaches, "
                              "and this op does not split its work; compute it on the CPU stream");
   }
   buf = gpu_buffer(a);
-  const uint64_t window = window_start(a);
+  const uint64_t window = buf->size() <= device().caps().max_storage_buffer_range ? 0 : window_start(a);
   const uint32_t offset = static_cast<uint32_t>((a.offset() - window) / a.itemsize());
-  vs.keep_alive(buf);
   return {static_cast<vulkan::DeviceBuffer*>(buf.get()), offset, window};
 }
 
-void alloc_output(array& out, vulkan::Stream& vs) {
-  auto buf = device().alloc(out.nbytes());
-  vs.keep_alive(buf);
-  out.set_data(buf);
-}
+void alloc_output(array& out, vulkan::Stream&) { out.set_data(device().alloc(out.nbytes())); }
 
 void require_dtype(Dtype t, const char* op) {
   const auto& c = device().caps();
@@ -226,7 +268,8 @@ uint64_t dispatch_count() {
   if (!is_available()) return 0;
   std::lock_guard<std::mutex> lock(streams_mutex());
   uint64_t n = 0;
-  for (auto& [i, s] : streams()) n += s->dispatches_recorded();
+  for (auto& [i, q] : streams())
+    if (q->vs) n += q->vs->dispatches_recorded();
   return n;
 }
 uint64_t kernel_compiles() { return is_available() ? device().runtime_compiles() : 0; }

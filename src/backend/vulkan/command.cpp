@@ -6,7 +6,6 @@
 #include <deque>
 #include <set>
 #include <stdexcept>
-#include <unordered_set>
 
 #include "internal.hpp"
 
@@ -23,6 +22,12 @@ constexpr std::size_t kPushBytes = 128;
 constexpr std::size_t kArenaChunk = 64 * 1024;
 constexpr uint32_t kSetsPerPool = 64;
 constexpr uint32_t kDescriptorsPerPool = 64 * 8;
+constexpr std::size_t kMaxTracked = 128;
+constexpr std::size_t kInlineBindings = 16;  // bindings a dispatch describes without allocating
+
+bool contains(const std::vector<VkBuffer>& list, VkBuffer b) {
+  return std::find(list.begin(), list.end(), b) != list.end();
+}
 
 constexpr VkPipelineStageFlags kWorkStages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
 constexpr VkAccessFlags kWrites = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
@@ -64,7 +69,8 @@ struct Stream::Impl {
   std::vector<std::unique_ptr<Batch>> spare;
   // Buffers touched since the last barrier. A new access to one of them needs a barrier:
   // read-after-write and write-after-write through `written`, write-after-read through `read`.
-  std::unordered_set<VkBuffer> written, read;
+  // Flat lists: a barrier empties them, and past kMaxTracked buffers one is simply inserted.
+  std::vector<VkBuffer> written, read;
   bool barrier_at_start = false;
   VkPipeline bound = VK_NULL_HANDLE;
   uint64_t submitted = 0, completed = 0;
@@ -165,13 +171,13 @@ struct Stream::Impl {
   // Call once per command with every buffer it touches, before recording it.
   template <typename Accesses>
   void hazards(const Accesses& accesses) {
-    bool need = barrier_at_start;
+    bool need = barrier_at_start || read.size() >= kMaxTracked;
     for (auto [buffer, writes] : accesses)
-      need = need || written.count(buffer) || (writes && read.count(buffer));
+      need = need || contains(written, buffer) || (writes && contains(read, buffer));
     if (need) barrier(kWorkStages, kAll);
     for (auto [buffer, writes] : accesses) {
-      read.insert(buffer);
-      if (writes) written.insert(buffer);
+      if (!contains(read, buffer)) read.push_back(buffer);
+      if (writes && !contains(written, buffer)) written.push_back(buffer);
     }
   }
 
@@ -384,13 +390,20 @@ void Stream::dispatch(Kernel& kernel, std::span<const Binding> buffers, const vo
   if (gx == 0 || gy == 0 || gz == 0) return;
 
   Batch& b = s.recording();
-  VkDescriptorBufferInfo params_info = s.stage_params(b, params);
-  VkDescriptorSet set = s.allocate_set(b, kernel.set_layout);
-
-  std::vector<VkDescriptorBufferInfo> infos(buffers.size() + 1);
-  std::vector<std::pair<VkBuffer, bool>> accesses;
-  accesses.reserve(buffers.size());
-  for (std::size_t i = 0; i < buffers.size(); ++i) {
+  const std::size_t n = buffers.size();
+  // The buffers' descriptors (the parameter blob last) and accesses: on the stack for the
+  // usual handful of bindings, on the heap past that.
+  VkDescriptorBufferInfo inline_infos[kInlineBindings + 1];
+  std::pair<VkBuffer, bool> inline_accesses[kInlineBindings];
+  std::vector<VkDescriptorBufferInfo> heap_infos;
+  std::vector<std::pair<VkBuffer, bool>> heap_accesses;
+  if (n > kInlineBindings) {
+    heap_infos.resize(n + 1);
+    heap_accesses.resize(n);
+  }
+  VkDescriptorBufferInfo* infos = n > kInlineBindings ? heap_infos.data() : inline_infos;
+  std::pair<VkBuffer, bool>* accesses_data = n > kInlineBindings ? heap_accesses.data() : inline_accesses;
+  for (std::size_t i = 0; i < n; ++i) {
     DeviceBuffer* buf = buffers[i].buffer;
     // VK_WHOLE_SIZE would exceed maxStorageBufferRange for huge buffers; clamp explicitly.
     const VkDeviceSize off = buffers[i].offset;
@@ -398,24 +411,33 @@ void Stream::dispatch(Kernel& kernel, std::span<const Binding> buffers, const vo
       throw std::invalid_argument("[vulkan] binding offset " + std::to_string(off) + " of kernel '" + kernel.name +
                                   "' is past its buffer or not aligned to minStorageBufferOffsetAlignment");
     infos[i] = {buf->handle(), off, std::min<VkDeviceSize>(buf->capacity() - off, caps.max_storage_buffer_range)};
-    accesses.emplace_back(buf->handle(), buffers[i].written);
-    b.keep.push_back(buf->shared_from_this());
+    accesses_data[i] = {buf->handle(), buffers[i].written};
   }
-  infos.back() = params_info;
+  infos[n] = s.stage_params(b, params);
+  for (std::size_t i = 0; i < n; ++i) b.keep.push_back(buffers[i].buffer->shared_from_this());
+  std::span<const std::pair<VkBuffer, bool>> accesses(accesses_data, n);
   VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-  w.dstSet = set;
   w.dstBinding = 0;
-  w.descriptorCount = static_cast<uint32_t>(infos.size());
+  w.descriptorCount = static_cast<uint32_t>(n + 1);
   w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-  w.pBufferInfo = infos.data();
-  vkUpdateDescriptorSets(s.dev->device, 1, &w, 0, nullptr);
+  w.pBufferInfo = infos;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  if (!kernel.push_descriptors) {
+    set = s.allocate_set(b, kernel.set_layout);
+    w.dstSet = set;
+    vkUpdateDescriptorSets(s.dev->device, 1, &w, 0, nullptr);
+  }
 
   s.hazards(accesses);
   if (s.bound != kernel.pipeline) {
     vkCmdBindPipeline(b.cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline);
     s.bound = kernel.pipeline;
   }
-  vkCmdBindDescriptorSets(b.cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout, 0, 1, &set, 0, nullptr);
+  if (kernel.push_descriptors) {
+    s.dev->cmd_push_descriptor_set(b.cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout, 0, 1, &w);
+  } else {
+    vkCmdBindDescriptorSets(b.cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout, 0, 1, &set, 0, nullptr);
+  }
   // Always push the whole range: shaders may read members a caller did not set, and without
   // maintenance4 reading never-pushed constants is invalid usage.
   std::byte block[kPushBytes] = {};
@@ -483,6 +505,21 @@ uint64_t Stream::submit() {
   uint64_t ticket = impl_->submit_locked();
   garbage = impl_->retire();
   return ticket;
+}
+
+uint64_t Stream::recorded_ticket() {
+  std::lock_guard lock(impl_->mu);
+  impl_->alive();
+  return impl_->current ? impl_->submitted + 1 : impl_->submitted;
+}
+
+void Stream::submit_through(uint64_t ticket) {
+  std::vector<std::shared_ptr<void>> garbage;
+  std::lock_guard lock(impl_->mu);
+  impl_->alive();
+  if (!impl_->current || impl_->submitted + 1 > ticket) return;
+  impl_->submit_locked();
+  garbage = impl_->retire();
 }
 
 void Stream::wait(uint64_t ticket) {

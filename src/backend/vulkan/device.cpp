@@ -1,6 +1,7 @@
 // Instance, physical-device choice, logical device, capabilities, validation messenger and
 // "bring your own Vulkan". The process-wide Device lives here.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -133,8 +134,10 @@ bool disabled(const char* feature) {
 }
 
 // Fills props, memory props and caps from the features that are (or will be) enabled.
-void fill_caps(Device::Impl& d, const FeatureChain& f, bool coop_ext) {
-  VkPhysicalDeviceVulkan11Properties p11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES};
+// `push_ext`: VK_KHR_push_descriptor is (or will be) enabled.
+void fill_caps(Device::Impl& d, const FeatureChain& f, bool coop_ext, bool push_ext) {
+  VkPhysicalDevicePushDescriptorPropertiesKHR push{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES_KHR};
+  VkPhysicalDeviceVulkan11Properties p11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES, push_ext ? &push : nullptr};
   VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &p11};
   vkGetPhysicalDeviceProperties2(d.physical, &p2);
   d.props = p2.properties;
@@ -168,6 +171,8 @@ void fill_caps(Device::Impl& d, const FeatureChain& f, bool coop_ext) {
   c.min_storage_offset_alignment = lim.minStorageBufferOffsetAlignment;
   c.cooperative_matrix = coop_ext && f.coop.cooperativeMatrix && !disabled("COOPMAT");
   c.timeline_semaphore = f.v12.timelineSemaphore && !disabled("TIMELINE");
+  c.push_descriptor = push_ext && push.maxPushDescriptors > 0 && !disabled("PUSH_DESCRIPTOR");
+  c.max_push_descriptors = c.push_descriptor ? push.maxPushDescriptors : 0;
 
   // Zero-copy only where the mappable device-local heap is the real one (UMA, resizable BAR):
   // a 256 MiB BAR window would fill up and push arrays to an unpredictable mix of heaps.
@@ -345,7 +350,7 @@ void create_device(Device::Impl& d) {
   bool coop_ext = has_extension(exts, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   FeatureChain supported(coop_ext);
   vkGetPhysicalDeviceFeatures2(d.physical, &supported.f2);
-  fill_caps(d, supported, coop_ext);
+  fill_caps(d, supported, coop_ext, has_extension(exts, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME));
 
   // Enable exactly what the capabilities say, so a killed feature is also off on the device.
   const Capabilities& c = d.caps;
@@ -363,6 +368,7 @@ void create_device(Device::Impl& d) {
 
   std::vector<const char*> enable_exts;
   if (c.cooperative_matrix) enable_exts.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  if (c.push_descriptor) enable_exts.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   // MoltenVK and similar layered drivers require this extension to be enabled when offered.
   if (has_extension(exts, "VK_KHR_portability_subset")) enable_exts.push_back("VK_KHR_portability_subset");
 
@@ -378,6 +384,11 @@ void create_device(Device::Impl& d) {
   ci.ppEnabledExtensionNames = enable_exts.data();
   check(vkCreateDevice(d.physical, &ci, nullptr, &d.device), "vkCreateDevice");
   vkGetDeviceQueue(d.device, d.queue_family, 0, &d.queue);
+  if (c.push_descriptor) {
+    d.cmd_push_descriptor_set = reinterpret_cast<PFN_vkCmdPushDescriptorSetKHR>(
+        vkGetDeviceProcAddr(d.device, "vkCmdPushDescriptorSetKHR"));
+    if (!d.cmd_push_descriptor_set) d.caps.push_descriptor = false, d.caps.max_push_descriptors = 0;
+  }
 }
 
 void finish_setup(Device::Impl& d) {
@@ -398,6 +409,8 @@ struct AdoptedHandles {
 // outlives user statics (their buffers/streams release into a live device).
 std::mutex g_mutex;
 std::unique_ptr<Device> g_device;
+// g_device once it is set up: every kernel launch asks for the device, without the lock.
+std::atomic<Device*> g_live{nullptr};
 std::optional<AdoptedHandles> g_adopted;
 std::string g_failure;  // remembered so available() does not retry a broken driver each call
 
@@ -475,6 +488,7 @@ bool Device::available() {
 }
 
 Device& Device::get() {
+  if (Device* live = g_live.load(std::memory_order_acquire)) return *live;
   std::lock_guard lock(g_mutex);
   if (g_device) return *g_device;
   if (!g_failure.empty()) throw std::runtime_error(g_failure);
@@ -488,7 +502,7 @@ Device& Device::get() {
       d.device = g_adopted->device;
       d.queue = g_adopted->queue;
       d.queue_family = g_adopted->family;
-      fill_caps(d, *g_adopted->features, true);
+      fill_caps(d, *g_adopted->features, true, false);  // extensions it enabled are unknown
       if (d.props.apiVersion < VK_API_VERSION_1_2) throw std::runtime_error("[vulkan] adopted device is below Vulkan 1.2");
     } else {
       create_instance(*impl);
@@ -501,6 +515,7 @@ Device& Device::get() {
     throw;
   }
   g_device.reset(new Device(std::move(impl)));
+  g_live.store(g_device.get(), std::memory_order_release);
   // Tear the device down at exit before the driver's own statics go: the driver library was
   // loaded (and registered its destructors) during creation, so a handler registered now runs
   // first. Some drivers (NVIDIA's) crash when a device outlives them. An adopted device
@@ -528,6 +543,7 @@ void Device::release() {
   std::unique_ptr<Device> dying;
   {
     std::lock_guard lock(g_mutex);
+    g_live.store(nullptr, std::memory_order_release);
     dying = std::move(g_device);
     g_adopted.reset();
     g_failure.clear();

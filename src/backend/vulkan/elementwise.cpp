@@ -202,8 +202,16 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
 
   auto& vs = stream(s);
   const int k_in = static_cast<int>(inputs.size());
-  std::vector<Access> access;
-  std::string key = "ew:" + p.signature() + ":";
+  // Per-thread scratch, reused node after node (this runs once per GPU node; nothing below
+  // re-enters it).
+  thread_local std::vector<Access> access;
+  thread_local std::string key;
+  thread_local std::vector<vulkan::Binding> bindings;
+  thread_local std::vector<int32_t> params;
+  access.clear();
+  key.assign("ew:");
+  p.append_signature(key);
+  key += ':';
   for (auto& a : inputs) {
     access.push_back(access_of(a, out.shape()));
     key += static_cast<char>(access.back());
@@ -224,13 +232,16 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
   }
   if (vec4) key += ":v4";
 
-  auto& kernel = device().kernel_from_glsl(
-      key, [&] { return generate(p, access, out.dtype(), out_access, vec4); },
-      static_cast<uint32_t>(k_in + 1));
+  const uint32_t num_buffers = static_cast<uint32_t>(k_in + 1);
+  vulkan::Kernel* kernel = device().find_kernel_from_glsl(key, num_buffers);
+  if (!kernel) {
+    kernel = &device().kernel_from_glsl(
+        key, [&] { return generate(p, access, out.dtype(), out_access, vec4); }, num_buffers);
+  }
 
-  std::vector<vulkan::Binding> bindings;
+  bindings.clear();
   const uint32_t ndim = static_cast<uint32_t>(out.ndim());
-  std::vector<int32_t> params(1 + k_in + (2 + k_in) * ndim, 0);
+  params.assign(1 + k_in + (2 + k_in) * ndim, 0);
   for (int k = 0; k < k_in; ++k) {
     View v = resident(inputs[k], vs);
     bindings.push_back(v.bind(false));
@@ -256,8 +267,7 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
   } push{static_cast<uint32_t>(items), ndim};
   uint32_t gx, gy;
   grid_for(items, kGroupSize * kItemsPerThread, gx, gy);
-  vs.dispatch(kernel, bindings, &push, sizeof(push),
-              std::as_bytes(std::span(params)), gx, gy);
+  vs.dispatch(*kernel, bindings, &push, sizeof(push), std::as_bytes(std::span(params)), gx, gy);
 }
 
 // A strided copy of `in` into the (possibly strided) view `out`: the empty program.

@@ -35,6 +35,7 @@ class Kernel {
   VkPipelineLayout layout = VK_NULL_HANDLE;
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
   VkPipeline pipeline = VK_NULL_HANDLE;
+  bool push_descriptors = false;  // its set layout is a push-descriptor layout
 };
 
 // The allocator. Held through shared_ptr by every buffer's deleter so a buffer released after
@@ -88,6 +89,7 @@ class PipelineStore {
   Kernel* find_glsl(const std::string& key, uint32_t num_buffers);  // nullptr if not built yet
   void save_cache();
   uint64_t compiles() const { return compiles_.load(); }
+  uint64_t generation() const { return generation_; }  // unique per store in the process
 
  private:
   Kernel& build(const std::string& cache_key, const std::string& name, std::span<const uint32_t> spirv,
@@ -99,10 +101,16 @@ class PipelineStore {
   Device::Impl& dev_;
   std::mutex mu_;
   VkPipelineCache cache_ = VK_NULL_HANDLE;
-  std::map<uint32_t, std::pair<VkDescriptorSetLayout, VkPipelineLayout>> layouts_;
+  struct Layout {
+    VkDescriptorSetLayout set = VK_NULL_HANDLE;
+    VkPipelineLayout pipeline = VK_NULL_HANDLE;
+    bool push = false;
+  };
+  std::map<uint32_t, Layout> layouts_;  // by buffer count
   std::unordered_map<std::string, std::unique_ptr<Kernel>> kernels_;
   std::atomic<uint64_t> compiles_{0};
   bool glslang_ready_ = false;
+  const uint64_t generation_;
 };
 
 struct Device::Impl {
@@ -117,6 +125,7 @@ struct Device::Impl {
   VkPhysicalDeviceMemoryProperties memory_props{};
   Capabilities caps;
   std::atomic<uint64_t> validation_messages{0};
+  PFN_vkCmdPushDescriptorSetKHR cmd_push_descriptor_set = nullptr;  // with caps.push_descriptor
 
   std::mutex queue_mutex;  // vkQueueSubmit needs the queue externally synchronized
   std::shared_ptr<MemoryPool> pool;

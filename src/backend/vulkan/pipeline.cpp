@@ -5,6 +5,7 @@
 #include <glslang/SPIRV/GlslangToSpv.h>
 #include <glslang/build_info.h>
 
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -103,7 +104,11 @@ std::string_view embedded_glsl(const std::string& file_name) {
   return it == r.glsl.end() ? std::string_view{} : it->second;
 }
 
-PipelineStore::PipelineStore(Device::Impl& dev) : dev_(dev) { load_cache(); }
+namespace {
+std::atomic<uint64_t> g_store_generation{0};
+}
+
+PipelineStore::PipelineStore(Device::Impl& dev) : dev_(dev), generation_(++g_store_generation) { load_cache(); }
 
 PipelineStore::~PipelineStore() {
   save_cache();
@@ -113,8 +118,8 @@ PipelineStore::~PipelineStore() {
     vkDestroyShaderModule(d, k->module, nullptr);
   }
   for (auto& [n, l] : layouts_) {
-    vkDestroyPipelineLayout(d, l.second, nullptr);
-    vkDestroyDescriptorSetLayout(d, l.first, nullptr);
+    vkDestroyPipelineLayout(d, l.pipeline, nullptr);
+    vkDestroyDescriptorSetLayout(d, l.set, nullptr);
   }
   if (cache_) vkDestroyPipelineCache(d, cache_, nullptr);
   if (glslang_ready_) glslang::FinalizeProcess();
@@ -161,23 +166,26 @@ Kernel& PipelineStore::build(const std::string& cache_key, const std::string& na
                              uint32_t num_buffers, std::span<const uint32_t> spec) {
   VkDevice d = dev_.device;
   auto& layout = layouts_[num_buffers];
-  if (!layout.first) {
+  if (!layout.set) {
+    // The parameter blob takes one binding more than the kernel's buffers.
+    layout.push = dev_.caps.push_descriptor && num_buffers + 1 <= dev_.caps.max_push_descriptors;
     std::vector<VkDescriptorSetLayoutBinding> bindings(num_buffers + 1);
     for (uint32_t i = 0; i <= num_buffers; ++i)
       bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
     VkDescriptorSetLayoutCreateInfo si{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    if (layout.push) si.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
     si.bindingCount = num_buffers + 1;
     si.pBindings = bindings.data();
-    check(vkCreateDescriptorSetLayout(d, &si, nullptr, &layout.first), "vkCreateDescriptorSetLayout");
+    check(vkCreateDescriptorSetLayout(d, &si, nullptr, &layout.set), "vkCreateDescriptorSetLayout");
     VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, 128};
     VkPipelineLayoutCreateInfo pi{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
     pi.setLayoutCount = 1;
-    pi.pSetLayouts = &layout.first;
+    pi.pSetLayouts = &layout.set;
     pi.pushConstantRangeCount = 1;
     pi.pPushConstantRanges = &push;
-    VkResult r = vkCreatePipelineLayout(d, &pi, nullptr, &layout.second);
+    VkResult r = vkCreatePipelineLayout(d, &pi, nullptr, &layout.pipeline);
     if (r != VK_SUCCESS) {
-      vkDestroyDescriptorSetLayout(d, layout.first, nullptr);
+      vkDestroyDescriptorSetLayout(d, layout.set, nullptr);
       layouts_.erase(num_buffers);
       throw_vk(r, "vkCreatePipelineLayout");
     }
@@ -186,8 +194,9 @@ Kernel& PipelineStore::build(const std::string& cache_key, const std::string& na
   auto k = std::make_unique<Kernel>();
   k->name = name;
   k->num_buffers = num_buffers;
-  k->set_layout = layout.first;
-  k->layout = layout.second;
+  k->set_layout = layout.set;
+  k->layout = layout.pipeline;
+  k->push_descriptors = layout.push;
   VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   mi.codeSize = spirv.size() * 4;
   mi.pCode = spirv.data();
@@ -309,10 +318,45 @@ Kernel& Device::kernel_from_glsl(const std::string& key, const std::string& glsl
   return impl_->pipelines->from_glsl(key, glsl_source, num_buffers);
 }
 
+namespace {
+// The same few kernels come back node after node (a chain of adds): a per-thread memo of the
+// last lookups skips the store's lock and hash. Kernels live as long as their store; the
+// generation tells a store that replaced a released device's apart from it.
+struct KernelMemo {
+  uint64_t generation = 0;
+  uint32_t num_buffers = 0;
+  std::string key;
+  Kernel* kernel = nullptr;
+};
+thread_local std::array<KernelMemo, 4> t_memo;
+thread_local unsigned t_memo_next = 0;
+
+void remember(PipelineStore& store, const std::string& key, uint32_t num_buffers, Kernel* k) {
+  KernelMemo& m = t_memo[t_memo_next++ % t_memo.size()];
+  m.generation = store.generation();
+  m.num_buffers = num_buffers;
+  m.key.assign(key);
+  m.kernel = k;
+}
+}  // namespace
+
+Kernel* Device::find_kernel_from_glsl(const std::string& key, uint32_t num_buffers) {
+  PipelineStore& store = *impl_->pipelines;
+  for (const KernelMemo& m : t_memo)
+    if (m.kernel && m.generation == store.generation() && m.num_buffers == num_buffers && m.key == key)
+      return m.kernel;
+  Kernel* k = store.find_glsl(key, num_buffers);
+  if (k) remember(store, key, num_buffers, k);
+  return k;
+}
+
 Kernel& Device::kernel_from_glsl(const std::string& key, const std::function<std::string()>& make_source,
                                  uint32_t num_buffers) {
-  if (Kernel* k = impl_->pipelines->find_glsl(key, num_buffers)) return *k;
-  return impl_->pipelines->from_glsl(key, make_source(), num_buffers);
+  if (Kernel* k = find_kernel_from_glsl(key, num_buffers)) return *k;
+  PipelineStore& store = *impl_->pipelines;
+  Kernel& k = store.from_glsl(key, make_source(), num_buffers);
+  remember(store, key, num_buffers, &k);
+  return k;
 }
 
 uint64_t Device::runtime_compiles() const { return impl_->pipelines->compiles(); }

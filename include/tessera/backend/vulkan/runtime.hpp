@@ -41,10 +41,14 @@ struct Capabilities {
   bool cooperative_matrix = false;
   bool host_visible_device_local = false;  // device-local memory the host reads cached (zero-copy)
   bool timeline_semaphore = false;
+  // VK_KHR_push_descriptor: kernels with up to max_push_descriptors bindings get their buffers
+  // pushed into the command buffer instead of through a descriptor set allocated per dispatch.
+  bool push_descriptor = false;
+  uint32_t max_push_descriptors = 0;
 };
 // Every optional feature honours TESSERA_VK_DISABLE_<NAME>=1 (FP16, FLOAT64, INT64, INT16,
-// INT8, STORAGE8, STORAGE16, SUBGROUP, COOPMAT, ZERO_COPY, and TIMELINE, which makes streams
-// track completion with fences): the capability reads false and the feature is not enabled on
+// INT8, STORAGE8, STORAGE16, SUBGROUP, COOPMAT, ZERO_COPY, TIMELINE, which makes streams
+// track completion with fences, and PUSH_DESCRIPTOR, which makes every dispatch allocate a set): the capability reads false and the feature is not enabled on
 // the device, because drivers sometimes claim features they get wrong.
 
 // Where a buffer's memory should live. Arrays use `automatic`; the others exist for staging
@@ -139,6 +143,9 @@ class Device {
   // generated kernels: a lookup, no string building).
   Kernel& kernel_from_glsl(const std::string& key, const std::function<std::string()>& make_source,
                            uint32_t num_buffers);
+  // The kernel built from GLSL under `key`, or nullptr if there is none yet (the cheapest
+  // lookup: a per-thread memo of recent keys in front of the store).
+  Kernel* find_kernel_from_glsl(const std::string& key, uint32_t num_buffers);
   uint64_t runtime_compiles() const;
   void save_pipeline_cache();
 
@@ -175,6 +182,11 @@ class Stream {
   void keep_alive(std::shared_ptr<void> owner);
 
   uint64_t submit();  // returns a ticket; 0 or the previous ticket when nothing was pending
+  // The ticket the work recorded so far will finish under: the batch being recorded (which
+  // submit() will return) or, when none is, the last one submitted.
+  uint64_t recorded_ticket();
+  // Submits the batch being recorded if its ticket is `ticket` or lower.
+  void submit_through(uint64_t ticket);
   void wait(uint64_t ticket);
   bool done(uint64_t ticket);
   void synchronize();

@@ -1,11 +1,15 @@
 // RandomBits: MLX's Threefry-2x32 bit layout (see include/tessera/primitives/random.hpp), the
 // GLSL twin of threefry::hash and threefry::fill_block in backend/cpu/random.cpp.
 //
-// The output is written as little-endian uint32 words (no 8/16-bit storage needed). Two modes:
+// The output is written as little-endian uint32 words (no 8/16-bit storage needed). Three modes:
 //   aligned (every key's block is a whole number of words): one invocation per (key, j) of the
 //     paired loop, writing word j and word j + H + odd of the block (the middle word if odd);
 //   packed (widths 1 and 2 with blocks of B % 4 != 0 bytes, so blocks share words): one
-//     invocation per output word, gathering its 4 bytes from the blocks they belong to.
+//     invocation per output word, gathering its 4 bytes from the blocks they belong to;
+//   block range (one block larger than a binding reaches, written a window at a time): one
+//     invocation per word of words [word0, word0 + items) of the first key's block.
+// Outputs too large for one binding are written a window at a time (whole blocks per window,
+// or a block's words): `out_offset` is where the window's words start.
 #version 450
 
 layout(local_size_x = 256) in;
@@ -21,8 +25,10 @@ layout(push_constant) uniform Push {
   uint half_words;   // H = W / 2
   uint odd;          // W % 2
   uint total_bytes;  // num_keys * B (packed mode)
-  uint packed;       // 0: aligned, 1: packed
+  uint packed;       // 0: aligned, 1: packed, 2: block range
   uint row;          // invocations per row of the 2-D grid
+  uint out_offset;   // word offset of the output in its binding
+  uint word0;        // block range: the first word written
 } pc;
 
 const uint kParity = 0x1BD11BDAu;
@@ -68,11 +74,15 @@ void main() {
     if (j < pc.half_words) {
       uint hi = j + per_key;
       uvec2 h = threefry(k0, k1, j, hi);
-      dst.w[base + j] = h.x;
-      dst.w[base + hi] = h.y;
+      dst.w[pc.out_offset + base + j] = h.x;
+      dst.w[pc.out_offset + base + hi] = h.y;
     } else {
-      dst.w[base + j] = threefry(k0, k1, j, 0u).x;
+      dst.w[pc.out_offset + base + j] = threefry(k0, k1, j, 0u).x;
     }
+    return;
+  }
+  if (pc.packed == 2u) {
+    dst.w[pc.out_offset + t] = block_word(0u, pc.word0 + t);
     return;
   }
   // Packed: gather the 4 bytes of output word t.
@@ -91,5 +101,5 @@ void main() {
     }
     result |= ((word >> (8u * (off & 3u))) & 0xffu) << (8u * b);
   }
-  dst.w[t] = result;
+  dst.w[pc.out_offset + t] = result;
 }

@@ -18,7 +18,8 @@
 //   TS_COL  [K1, R, K2] with K2 contiguous: out[part][k1][k2] = op over the part's r of
 //           in[k1 * os + r * rs + k2]. A workgroup is 2^cx_shift columns x (256 >> cx_shift)
 //           row lanes, combined in shared memory.
-//   TS_ARG  ArgReduce over [outer, n, inner] (dense): VAL_T / LOADV(x) / IS_MAX / IS_FP;
+//   TS_ARG  ArgReduce over [outer, n, inner]: VAL_T / LOADV(x) / IS_MAX / IS_FP, and
+//           TS_ARG_PARTIAL / TS_ARG_COMBINE for inputs reduced in parts (see below);
 //           with inner == 1 threads cooperate on a row, otherwise one thread per output.
 #ifndef TESSERA_REDUCE_GLSL
 #define TESSERA_REDUCE_GLSL
@@ -151,11 +152,23 @@ void main() {
 }
 
 #elif defined(TS_ARG)
+// ArgReduce over [outer, n, inner] with rows `row_stride` elements apart. Inputs past one
+// binding's reach are reduced in parts along n: TS_ARG_PARTIAL also writes each part's winning
+// value (binding 2), its index counted from `index_base`; TS_ARG_COMBINE then reduces those
+// [outer, parts, inner] values, reading each candidate's index from binding 2.
 layout(push_constant) uniform Push {
   uint outer, n, inner;
   uint in_off;
   uint tpr_shift;  // inner == 1: log2(threads per row)
+  uint out_off;
+  uint row_stride;
+  uint index_base;
 } pc;
+#if defined(TS_ARG_PARTIAL)
+layout(std430, set = 0, binding = 2) writeonly buffer Vals { IN_T d[]; } vals;
+#elif defined(TS_ARG_COMBINE)
+layout(std430, set = 0, binding = 2) readonly buffer Idx { uint d[]; } idxs;
+#endif
 
 const uint NONE = 0xffffffffu;
 
@@ -176,8 +189,26 @@ bool beats(VAL_T vb, uint ib, VAL_T va, uint ia) {
   return ib < ia;
 }
 
+// The index that element `pos` of the input (the j-th along n) competes with.
+uint candidate_index(uint pos, uint j) {
+#ifdef TS_ARG_COMBINE
+  return idxs.d[pos];
+#else
+  return pc.index_base + j;
+#endif
+}
+
+// Writes the winner of output o: its index (and, for a partial, its value, read at `pos`).
+void write_winner(uint o, uint bi, uint pos) {
+  dst.d[pc.out_off + o] = bi == NONE ? 0u : bi;
+#ifdef TS_ARG_PARTIAL
+  if (bi != NONE) vals.d[pc.out_off + o] = src.d[pos];
+#endif
+}
+
 shared VAL_T shv[WG];
 shared uint shi[WG];
+shared uint shp[WG];
 
 void main() {
   const uint t = gl_LocalInvocationID.x;
@@ -187,38 +218,42 @@ void main() {
     const uint row = group_index() * (WG >> pc.tpr_shift) + (t >> pc.tpr_shift);
     const bool live = row < pc.outer;
     VAL_T best = VAL_T(0);
-    uint bi = NONE;
+    uint bi = NONE, bp = 0u;
     if (live) {
-      const uint base = pc.in_off + row * pc.n;
+      const uint base = pc.in_off + row * pc.row_stride;
       for (uint j = lane; j < pc.n; j += tpr) {
         VAL_T v = LOADV(src.d[base + j]);
-        if (beats(v, j, best, bi)) { best = v; bi = j; }
+        uint ci = candidate_index(base + j, j);
+        if (beats(v, ci, best, bi)) { best = v; bi = ci; bp = base + j; }
       }
     }
     shv[t] = best;
     shi[t] = bi;
+    shp[t] = bp;
     barrier();
     for (uint s = tpr >> 1u; s > 0u; s >>= 1u) {
       if (lane < s && beats(shv[t + s], shi[t + s], shv[t], shi[t])) {
         shv[t] = shv[t + s];
         shi[t] = shi[t + s];
+        shp[t] = shp[t + s];
       }
       barrier();
     }
-    if (live && lane == 0u) dst.d[row] = shi[t] == NONE ? 0u : shi[t];
+    if (live && lane == 0u) write_winner(row, shi[t], shp[t]);
     return;
   }
   const uint o = group_index() * WG + t;
   if (o >= pc.outer * pc.inner) return;
   const uint r = o / pc.inner, k = o - r * pc.inner;
-  uint idx = pc.in_off + r * pc.n * pc.inner + k;
+  uint idx = pc.in_off + r * pc.row_stride + k;
   VAL_T best = VAL_T(0);
-  uint bi = NONE;
+  uint bi = NONE, bp = 0u;
   for (uint j = 0u; j < pc.n; ++j, idx += pc.inner) {
     VAL_T v = LOADV(src.d[idx]);
-    if (beats(v, j, best, bi)) { best = v; bi = j; }
+    uint ci = candidate_index(idx, j);
+    if (beats(v, ci, best, bi)) { best = v; bi = ci; bp = idx; }
   }
-  dst.d[o] = bi == NONE ? 0u : bi;
+  write_winner(o, bi, bp);
 }
 #endif
 

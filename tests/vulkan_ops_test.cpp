@@ -679,6 +679,28 @@ TEST_F(VulkanOps, ArraysPastTheBindingRangeComputeInWindows) {
   array w = full({cols, 2}, 0.5f, GPU);
   EXPECT_TRUE(tessera::test::allclose(matmul(astype(g, float32, GPU), w, GPU),
                                       tessera::test::values(matmul(astype(c, float32, CPU), w, CPU)), 1e-4, 0));
-  // Not split yet: refused, never miscomputed.
-  EXPECT_TRUE(throws_with<std::runtime_error>([&] { argmax(g, false, GPU).eval(); }, {"maxStorageBufferRange"}));
+  // Arg-reductions: whole rows per window (axis 1), and rows reduced in parts whose winners are
+  // reduced again (axis 0, and the flattened array: one row past the range). The values are
+  // clipped at a plateau, so ties to the first index are checked too.
+  const int plateau = rows * cols / 2 + 17;
+  array gs = minimum(g, array(plateau), GPU), cs = minimum(c, array(plateau), CPU);
+  for (auto [axis, what] : {std::pair{0, "axis 0"}, std::pair{1, "axis 1"}}) {
+    EXPECT_EQ(argmax(gs, axis, false, GPU).to_vector<uint32_t>(), argmax(cs, axis, false, CPU).to_vector<uint32_t>())
+        << what;
+    EXPECT_EQ(argmin(gs, axis, false, GPU).to_vector<uint32_t>(), argmin(cs, axis, false, CPU).to_vector<uint32_t>())
+        << what;
+  }
+  EXPECT_EQ(argmax(gs, false, GPU).item<uint32_t>(), static_cast<uint32_t>(plateau));
+  EXPECT_EQ(argmin(g, false, GPU).item<uint32_t>(), 0u);
+  // Random bits past the range: one key's block written a window at a time, a batch of keys
+  // as whole blocks per window (uint8: blocks of an odd byte count that share words), and
+  // arange; all bit-identical to the CPU.
+  array key = random::key(42);
+  EXPECT_EQ(random::bits({rows, cols}, 4, key, GPU).to_vector<uint32_t>(),
+            random::bits({rows, cols}, 4, key, CPU).to_vector<uint32_t>());
+  array keys = random::split(key, 8);
+  const int per_key = static_cast<int>(bytes / 8) | 1;
+  EXPECT_EQ(random::bits({per_key}, 1, keys, GPU).to_vector<uint8_t>(),
+            random::bits({per_key}, 1, keys, CPU).to_vector<uint8_t>());
+  EXPECT_EQ(arange(0, rows * cols, 1, GPU).to_vector<int32_t>(), arange(0, rows * cols, 1, CPU).to_vector<int32_t>());
 }

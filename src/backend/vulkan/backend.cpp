@@ -174,6 +174,15 @@ array slab(const array& a, int axis, int64_t start, int64_t count) {
   return gpu_view(a, shape, a.strides(), start * a.strides()[axis]);
 }
 
+int64_t units_per_binding(uint64_t unit_bytes) {
+  const uint64_t range = device().caps().max_storage_buffer_range, align = window_alignment();
+  return static_cast<int64_t>((range > align ? range - align : 0) / std::max<uint64_t>(unit_bytes, 1));
+}
+
+array flat_range(const array& a, int64_t start, int64_t count) {
+  return gpu_view(a, {static_cast<int32_t>(count)}, {1}, start);
+}
+
 int split_axis(const array& a) {
   for (int d = 0; d < a.ndim(); ++d)
     if (a.shape(d) > 1) return d;

@@ -45,10 +45,10 @@ std::string arange_source(Dtype t) {
   if (t.size() == 1) src += "#extension GL_EXT_shader_8bit_storage : require\n";
   src += "#include \"dtype.glsl\"\nlayout(local_size_x = 256) in;\n";
   src += "layout(std430, set = 0, binding = 0) writeonly buffer Out { " + storage + " d[]; } out0;\n";
-  src += "layout(push_constant) uniform Push { uint n; uint offset; uint start_lo; uint start_hi; uint step_lo; uint step_hi; } pc;\n";
+  src += "layout(push_constant) uniform Push { uint n; uint offset; uint start_lo; uint start_hi; uint step_lo; uint step_hi; uint base; } pc;\n";
   src += "void main() {\n  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * 256u;\n";
   src += "  if (i >= pc.n) return;\n";
-  src += "  " + compute + " v = " + load_start + " + " + compute + "(i) * " + load_step + ";\n";
+  src += "  " + compute + " v = " + load_start + " + " + compute + "(pc.base + i) * " + load_step + ";\n";
   src += "  out0.d[pc.offset + i] = " + value + ";\n}\n";
   return src;
 }
@@ -69,8 +69,8 @@ void Arange::eval_gpu(const std::vector<array>&, std::vector<array>& outputs) {
   gpu::alloc_output(out, vs);
   if (out.size() == 0) return;
   struct {
-    uint32_t n, offset, start_lo, start_hi, step_lo, step_hi;
-  } push{static_cast<uint32_t>(out.size()), 0, 0, 0, 0, 0};
+    uint32_t n, offset, start_lo, start_hi, step_lo, step_hi, base;
+  } push{static_cast<uint32_t>(out.size()), 0, 0, 0, 0, 0, 0};
   // The step is T(start + step) - T(start), as on the CPU.
   dispatch_dtype(out.dtype(), [&](auto v) {
     using T = decltype(v);
@@ -90,11 +90,24 @@ void Arange::eval_gpu(const std::vector<array>&, std::vector<array>& outputs) {
   });
   auto& kernel = gpu::device().kernel_from_glsl(std::string("arange:") + dtype_name(out.dtype()),
                                                 [&] { return arange_source(out.dtype()); }, 1);
-  gpu::View ov = gpu::resident(out, vs);
-  vulkan::Binding b = ov.bind(true);
-  uint32_t gx, gy;
-  gpu::grid_for(out.size(), gpu::kGroupSize, gx, gy);
-  vs.dispatch(kernel, std::span(&b, 1), &push, sizeof(push), {}, gx, gy);
+  // Past one binding's reach, the output is written a window at a time; the kernel counts
+  // elements from `base`, so the values do not depend on the split.
+  if (out.size() > UINT32_MAX) {
+    throw std::runtime_error("[arange] more than 2^32 elements on the GPU; use the CPU stream");
+  }
+  const int64_t chunk = gpu::fits_one_binding(out) ? static_cast<int64_t>(out.size())
+                                                    : gpu::units_per_binding(out.itemsize());
+  for (int64_t start = 0; start < static_cast<int64_t>(out.size()); start += chunk) {
+    const int64_t count = std::min<int64_t>(chunk, static_cast<int64_t>(out.size()) - start);
+    gpu::View ov = gpu::resident(chunk == static_cast<int64_t>(out.size()) ? out : gpu::flat_range(out, start, count), vs);
+    push.n = static_cast<uint32_t>(count);
+    push.offset = ov.offset;
+    push.base = static_cast<uint32_t>(start);
+    vulkan::Binding b = ov.bind(true);
+    uint32_t gx, gy;
+    gpu::grid_for(static_cast<uint64_t>(count), gpu::kGroupSize, gx, gy);
+    vs.dispatch(kernel, std::span(&b, 1), &push, sizeof(push), {}, gx, gy);
+  }
 }
 
 }  // namespace tessera

@@ -37,6 +37,11 @@ array gpu_view(const array& a, const Shape& shape, const Strides& strides, int64
 array slab(const array& a, int axis, int64_t start, int64_t count);
 // The first axis of extent > 1 (the one to split), or -1.
 int split_axis(const array& a);
+// How many consecutive units of `unit_bytes` one binding window surely reaches wherever they
+// start (the window may begin up to one offset alignment below them); 0 if not even one.
+int64_t units_per_binding(uint64_t unit_bytes);
+// A dense 1-D view of elements [start, start + count) of the dense `a`.
+array flat_range(const array& a, int64_t start, int64_t count);
 // A fresh dense GPU buffer for `out`.
 void alloc_output(array& out, vulkan::Stream& vs);
 // Throws std::runtime_error when the device cannot store or compute `t` (e.g. float64

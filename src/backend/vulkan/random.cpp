@@ -1,11 +1,34 @@
 // Vulkan kernel of RandomBits: shaders/random_bits.comp, a GLSL port of threefry::hash with the
 // bit layout of primitives/random.hpp, bit-identical to backend/cpu/random.cpp.
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "backend/vulkan/gpu_array.hpp"
 #include "tessera/primitives/random.hpp"
 
 namespace tessera {
+
+namespace {
+struct BitsPush {
+  uint32_t items, key_offset, block_bytes, words, half_words, odd, total_bytes, packed, row, out_offset, word0;
+};
+
+// One dispatch of shaders/random_bits.comp over the key view `keys` and the output view `out`.
+void dispatch_bits(vulkan::Stream& vs, const array& keys, const array& out, BitsPush push, uint64_t items) {
+  gpu::View kv = gpu::resident(keys, vs);
+  gpu::View ov = gpu::resident(out, vs);
+  push.key_offset = kv.offset;
+  push.out_offset = static_cast<uint32_t>(uint64_t{ov.offset} * out.itemsize() / 4);  // whole words
+  push.items = static_cast<uint32_t>(items);
+  uint32_t gx, gy;
+  gpu::grid_for(items, gpu::kGroupSize, gx, gy);
+  push.row = gx * gpu::kGroupSize;
+  auto& kernel = gpu::device().kernel("random_bits", 2);
+  const vulkan::Binding b[] = {kv.bind(false), ov.bind(true)};
+  vs.dispatch(kernel, b, &push, sizeof(push), {}, gx, gy);
+}
+}  // namespace
 
 void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   array keys = inputs[0];
@@ -14,44 +37,62 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
   gpu::alloc_output(out, vs);  // capacity is a multiple of 4 bytes: whole words may be written
   const uint64_t num_keys = keys.size() / 2;
   if (out.size() == 0 || num_keys == 0) return;
-  if (out.nbytes() >= (uint64_t{1} << 32)) {
-    throw std::runtime_error("[random.bits] more than 4 GiB of output on the GPU");
-  }
   if (!keys.flags().row_contiguous) {
     array dense(keys.shape(), keys.dtype(), nullptr, {});
     gpu::alloc_output(dense, vs);
     gpu::copy_into(keys, dense, stream(), "random.bits");
     keys = dense;
   }
-  gpu::View kv = gpu::resident(keys, vs);
-  gpu::View ov = gpu::resident(out, vs);
-
-  struct {
-    uint32_t items, key_offset, block_bytes, words, half_words, odd, total_bytes, packed, row;
-  } push{};
-  const uint64_t block = out.nbytes() / num_keys;
-  const uint64_t words = (block + 3) / 4;
-  push.key_offset = kv.offset;
+  const uint64_t total = out.nbytes(), block = total / num_keys, words = (block + 3) / 4;
+  const int64_t item = static_cast<int64_t>(out.itemsize());
+  if (words > UINT32_MAX) {
+    throw std::runtime_error("[random.bits] a block of " + std::to_string(block) +
+                             " bytes per key is more than 2^32 words of counter");
+  }
+  BitsPush push{};
   push.block_bytes = static_cast<uint32_t>(block);
   push.words = static_cast<uint32_t>(words);
   push.half_words = static_cast<uint32_t>(words / 2);
   push.odd = static_cast<uint32_t>(words % 2);
-  push.total_bytes = static_cast<uint32_t>(out.nbytes());
-  uint64_t items;
-  if (block % 4 == 0) {
-    push.packed = 0;
-    items = num_keys * (words / 2 + words % 2);
-  } else {
-    push.packed = 1;
-    items = (out.nbytes() + 3) / 4;
+  push.packed = block % 4 == 0 ? 0 : 1;
+  // Whole blocks of `count` keys from key k0: the aligned or the packed mode.
+  auto blocks = [&](const array& keys_view, const array& out_view, uint64_t count) {
+    push.total_bytes = static_cast<uint32_t>(count * block);
+    dispatch_bits(vs, keys_view, out_view, push,
+                  push.packed ? (count * block + 3) / 4 : count * (words / 2 + words % 2));
+  };
+  if (gpu::fits_one_binding(out) && total < (uint64_t{1} << 32)) {
+    blocks(keys, out, num_keys);
+    return;
   }
-  push.items = static_cast<uint32_t>(items);
-  uint32_t gx, gy;
-  gpu::grid_for(items, gpu::kGroupSize, gx, gy);
-  push.row = gx * gpu::kGroupSize;
-  auto& kernel = gpu::device().kernel("random_bits", 2);
-  const vulkan::Binding b[] = {kv.bind(false), ov.bind(true)};
-  vs.dispatch(kernel, b, &push, sizeof(push), {}, gx, gy);
+  // Past one binding's reach: as many whole blocks per window as fit (a multiple of 4 keys
+  // when blocks share words, so windows start on a word), or else one block's words a window
+  // at a time. The bits do not depend on the split.
+  const uint64_t per_window = std::min<uint64_t>(gpu::units_per_binding(block), INT32_MAX * uint64_t(item) / block);
+  const uint64_t keys_per = push.packed ? per_window / 4 * 4 : per_window;
+  if (keys_per >= 1) {
+    for (uint64_t k0 = 0; k0 < num_keys; k0 += keys_per) {
+      const uint64_t count = std::min(keys_per, num_keys - k0);
+      blocks(gpu::flat_range(keys, 2 * k0, 2 * count),
+             gpu::flat_range(out, k0 * block / item, count * block / item), count);
+    }
+    return;
+  }
+  if (push.packed) {
+    throw std::runtime_error("[random.bits] a block of " + std::to_string(block) +
+                             " bytes per key, not a whole number of 32-bit words and larger than one "
+                             "GPU binding reaches; use the CPU stream");
+  }
+  push.packed = 2;
+  const uint64_t words_per = std::min<uint64_t>(gpu::units_per_binding(4), INT32_MAX * uint64_t(item) / 4);
+  for (uint64_t k = 0; k < num_keys; ++k) {
+    for (uint64_t w0 = 0; w0 < words; w0 += words_per) {
+      const uint64_t count = std::min(words_per, words - w0);
+      push.word0 = static_cast<uint32_t>(w0);
+      dispatch_bits(vs, gpu::flat_range(keys, 2 * k, 2),
+                    gpu::flat_range(out, (k * block + 4 * w0) / item, 4 * count / item), push, count);
+    }
+  }
 }
 
 }  // namespace tessera

@@ -224,7 +224,7 @@ uint32_t log2u(uint64_t pow2) { return static_cast<uint32_t>(std::countr_zero(po
 // Workgroups that keep a large GPU busy; smaller launches split long reductions.
 constexpr uint64_t kTargetGroups = 512;
 
-void dispatch_groups(vulkan::Stream& vs, vulkan::Kernel& k, const vulkan::Binding (&b)[2],
+void dispatch_groups(vulkan::Stream& vs, vulkan::Kernel& k, std::span<const vulkan::Binding> b,
                      const void* push, size_t push_bytes, uint64_t groups) {
   uint32_t gx, gy;
   grid_for(groups, 1, gx, gy);
@@ -442,9 +442,58 @@ void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
   reduce_into(c, in, out, axes_, name);
 }
 
+namespace gpu {
+namespace {
+// The arg-reduction kernel for `t`: plain, or the partial / combine passes of an input
+// reduced in parts (shaders/reduce.glsl, TS_ARG).
+enum class ArgPass { whole, partial, combine };
+vulkan::Kernel& arg_kernel(const char* name, bool is_max, Dtype t, ArgPass pass) {
+  const std::string val = t == bool_ ? "uint" : compute_type(t);
+  const bool fp = is_float_kind(t);
+  const char* pass_name = pass == ArgPass::whole ? "" : pass == ArgPass::partial ? ":partial" : ":combine";
+  std::string key = std::string("argreduce:") + name + ":" + dtype_name(t) + pass_name;
+  auto source = [&] {
+    std::ostringstream g;
+    g << "#version 450\n" << extensions({t}) << "#include \"dtype.glsl\"\n#define TS_ARG\n";
+    if (pass == ArgPass::partial) g << "#define TS_ARG_PARTIAL\n";
+    if (pass == ArgPass::combine) g << "#define TS_ARG_COMBINE\n";
+    g << "#define IN_T " << storage_type(t) << "\n#define VAL_T " << val << "\n"
+      << "#define LOADV(x) " << value_expr(t, "x") << "\n"
+      << "#define IS_MAX " << (is_max ? 1 : 0) << "\n#define IS_FP " << (fp ? 1 : 0)
+      << "\n#include \"reduce.glsl\"\n";
+    return g.str();
+  };
+  return device().kernel_from_glsl(key, source, pass == ArgPass::whole ? 2 : 3);
+}
+
+struct ArgPush {
+  uint32_t outer, n, inner, in_off, tpr_shift, out_off, row_stride, index_base;
+};
+
+// One arg-reduction dispatch over `outer` rows of `n` x `inner` elements, rows `row_stride`
+// apart in `in`. `extra` is the third binding of the partial pass (the values it writes) or of
+// the combine pass (the candidates' indices it reads).
+void dispatch_arg(vulkan::Stream& vs, vulkan::Kernel& k, View in, View out, const View* extra, bool extra_written,
+                  uint64_t outer, uint64_t n, uint64_t inner, uint64_t row_stride, uint64_t index_base) {
+  uint64_t tpr = 1, groups;
+  if (inner == 1) {
+    tpr = std::clamp<uint64_t>(std::bit_ceil(std::max<uint64_t>(1, (n + 3) / 4)), 1, 256);
+    groups = (outer + 256 / tpr - 1) / (256 / tpr);
+  } else {
+    groups = (outer * inner + 255) / 256;
+  }
+  ArgPush push{static_cast<uint32_t>(outer), static_cast<uint32_t>(n), static_cast<uint32_t>(inner), in.offset,
+               log2u(tpr), out.offset, static_cast<uint32_t>(row_stride), static_cast<uint32_t>(index_base)};
+  const vulkan::Binding b[3] = {in.bind(false), out.bind(true), extra ? extra->bind(extra_written) : vulkan::Binding{}};
+  dispatch_groups(vs, k, std::span(b, extra ? 3 : 2), &push, sizeof(push), groups);
+}
+}  // namespace
+}  // namespace gpu
+
 void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   using namespace gpu;
   const char* name = type_ == ArgMax ? "argmax" : "argmin";
+  const bool is_max = type_ == ArgMax;
   array in = inputs[0];
   array& out = outputs[0];
   if (in.dtype() == complex64) {
@@ -454,7 +503,6 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
   auto& vs = gpu::stream(stream());
   alloc_output(out, vs);
   if (out.size() == 0) return;
-  if (in.size() > 0xffffffffull) throw std::runtime_error(std::string("[") + name + "] more than 2^32 elements on the GPU");
   uint64_t outer = 1, inner = 1;
   for (int i = 0; i < axis_; ++i) outer *= in.shape()[i];
   for (int i = axis_ + 1; i < in.ndim(); ++i) inner *= in.shape()[i];
@@ -468,34 +516,56 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
     in = dense;
   }
   const Dtype t = in.dtype();
-  std::string val = t == bool_ ? "uint" : compute_type(t);
-  const bool fp = is_float_kind(t);
-  std::string key = std::string("argreduce:") + name + ":" + dtype_name(t);
-  auto source = [&] {
-    std::ostringstream g;
-    g << "#version 450\n" << extensions({t}) << "#include \"dtype.glsl\"\n#define TS_ARG\n"
-      << "#define IN_T " << storage_type(t) << "\n#define VAL_T " << val << "\n"
-      << "#define LOADV(x) " << value_expr(t, "x") << "\n"
-      << "#define IS_MAX " << (type_ == ArgMax ? 1 : 0) << "\n#define IS_FP " << (fp ? 1 : 0)
-      << "\n#include \"reduce.glsl\"\n";
-    return g.str();
-  };
-  auto& kernel = gpu::device().kernel_from_glsl(key, source, 2);
-  View iv = resident(in, vs);
-  View ov = resident(out, vs);
-  uint64_t tpr = 1, groups;
-  if (inner == 1) {
-    tpr = std::clamp<uint64_t>(std::bit_ceil(std::max<uint64_t>(1, (n + 3) / 4)), 1, 256);
-    groups = (outer + 256 / tpr - 1) / (256 / tpr);
-  } else {
-    groups = (outer * inner + 255) / 256;
+  const uint64_t row = n * inner, item = in.itemsize();
+  // A long row is one workgroup's work: past kLongRow elements it is reduced in parts too,
+  // which spreads it over workgroups (one workgroup scanning a row of ~16M int32 came out
+  // wrong on lavapipe, with ties won by a later index).
+  constexpr uint64_t kLongRow = uint64_t{1} << 20;
+  const bool long_rows = inner == 1 && n > kLongRow;
+  if (fits_one_binding(in) && in.size() <= 0xffffffffull && !long_rows) {
+    dispatch_arg(vs, arg_kernel(name, is_max, t, ArgPass::whole), resident(in, vs), resident(out, vs), nullptr,
+                 false, outer, n, inner, row, 0);
+    return;
   }
-  struct {
-    uint32_t outer, n, inner, in_off, tpr_shift;
-  } push{static_cast<uint32_t>(outer), static_cast<uint32_t>(n), static_cast<uint32_t>(inner),
-         iv.offset, log2u(tpr)};
-  const vulkan::Binding b[2] = {iv.bind(false), ov.bind(true)};
-  dispatch_groups(vs, kernel, b, &push, sizeof(push), groups);
+  // Past one binding's reach: as many whole rows per window as fit; a row that alone is too
+  // large (or too long) is reduced in parts along n, each part's winner (value and index)
+  // kept, and the parts' winners reduced again. The answer does not depend on the split.
+  auto elements = [](const array& a, uint64_t start, uint64_t count) {
+    return flat_range(a, static_cast<int64_t>(start), static_cast<int64_t>(count));
+  };
+  const uint64_t rows_per = std::min<uint64_t>(units_per_binding(row * item), INT32_MAX / row);
+  if (rows_per >= 1 && !long_rows) {
+    auto& k = arg_kernel(name, is_max, t, ArgPass::whole);
+    for (uint64_t r0 = 0; r0 < outer; r0 += rows_per) {
+      const uint64_t rows = std::min(rows_per, outer - r0);
+      array iv = elements(in, r0 * row, rows * row), ov = elements(out, r0 * inner, rows * inner);
+      dispatch_arg(vs, k, resident(iv, vs), resident(ov, vs), nullptr, false, rows, n, inner, row, 0);
+    }
+    return;
+  }
+  const uint64_t part_len = std::min<uint64_t>({units_per_binding(inner * item), INT32_MAX / inner,
+                                                long_rows ? kLongRow : UINT64_MAX});
+  if (part_len == 0) {
+    throw std::runtime_error(std::string("[") + name + "] " + std::to_string(inner * item) +
+                             " bytes between consecutive elements along the axis are more than one GPU "
+                             "binding reaches; use the CPU stream");
+  }
+  const uint64_t parts = (n + part_len - 1) / part_len;
+  auto& k_part = arg_kernel(name, is_max, t, ArgPass::partial);
+  auto& k_combine = arg_kernel(name, is_max, t, ArgPass::combine);
+  for (uint64_t r = 0; r < outer; ++r) {
+    array vals = temp(parts * inner, t, vs), idx = temp(parts * inner, uint32, vs);
+    const View vv = resident(vals, vs), xv = resident(idx, vs);
+    for (uint64_t p = 0; p < parts; ++p) {
+      const uint64_t j0 = p * part_len, len = std::min(part_len, n - j0);
+      array iv = elements(in, r * row + j0 * inner, len * inner);
+      View out_p = xv, vals_p = vv;
+      out_p.offset += static_cast<uint32_t>(p * inner);
+      dispatch_arg(vs, k_part, resident(iv, vs), out_p, &vals_p, true, 1, len, inner, len * inner, j0);
+    }
+    array ov = elements(out, r * inner, inner);
+    dispatch_arg(vs, k_combine, vv, resident(ov, vs), &xv, false, 1, parts, inner, parts * inner, 0);
+  }
 }
 
 }  // namespace tessera

@@ -6,13 +6,18 @@
 // ThreadSanitizer (see .ci/run), which must report nothing.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_util.hpp"
 #include "tessera/core/memory.hpp"
@@ -34,20 +39,54 @@ int sharing_rounds() {
   return env ? std::max(1, std::atoi(env)) : 100;
 }
 
+// Where each thread of the sharing case is (printed if the watchdog fires).
+std::atomic<const char*> g_phase[16];
+std::atomic<int> g_round{-1}, g_device{-1};  // the sharing case's round and device type
+void phase(int t, const char* where) { g_phase[t].store(where); }
+
+// Seconds a run_threads call may take before the test reports a hang and aborts
+// (TESSERA_STRESS_DEADLINE; a healthy round takes milliseconds, even under TSan seconds).
+int deadline_seconds() {
+  const char* env = std::getenv("TESSERA_STRESS_DEADLINE");
+  return env ? std::max(1, std::atoi(env)) : 120;
+}
+
 // Runs `body(thread_index)` on `threads` threads at once; counts the exceptions they let out.
+// A hang is reported, with each unfinished thread's last phase, instead of blocking CI.
 template <typename F>
 int run_threads(int threads, F body) {
   std::atomic<int> escaped{0};
+  std::mutex m;
+  std::condition_variable cv;
+  int finished = 0;
+  std::vector<char> done(threads, 0);
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
-    ts.emplace_back([t, &body, &escaped] {
+    phase(t, "started");
+    ts.emplace_back([t, &body, &escaped, &m, &cv, &finished, &done] {
       try {
         body(t);
       } catch (const std::exception& e) {
         ADD_FAILURE() << "thread " << t << ": " << e.what();
         ++escaped;
       }
+      std::lock_guard<std::mutex> lock(m);
+      ++finished;
+      done[t] = 1;
+      cv.notify_all();
     });
+  }
+  {
+    std::unique_lock<std::mutex> lock(m);
+    if (!cv.wait_for(lock, std::chrono::seconds(deadline_seconds()), [&] { return finished == threads; })) {
+      std::string where;
+      for (int t = 0; t < threads; ++t)
+        if (!done[t]) where += " thread " + std::to_string(t) + ": " + g_phase[t].load() + ";";
+      std::fprintf(stderr, "[stress] hang (device type %d, round %d): %d of %d threads unfinished after %d s:%s\n",
+                   g_device.load(), g_round.load(), threads - finished, threads, deadline_seconds(), where.c_str());
+      std::fflush(stderr);
+      std::abort();
+    }
   }
   for (auto& th : ts) th.join();
   return escaped.load();
@@ -66,7 +105,9 @@ int shared_work(int t, int round, const array& x, const array& z, const array& w
   array s = sum(y * z);                   // z[i] = x[i] + 1
   array m = max(y, 0);
   int wrong = 0;
-  switch (gen() % 4) {
+  const unsigned how = gen() % 4;
+  phase(t, how == 0 ? "eval(s, m)" : how == 1 ? "async_eval(s, m)" : how == 2 ? "async_eval(s); eval(m)" : "built");
+  switch (how) {
     case 0: eval(s, m); break;
     case 1: async_eval(s, m); break;
     case 2: async_eval(s); eval(m); break;
@@ -78,7 +119,11 @@ int shared_work(int t, int round, const array& x, const array& z, const array& w
     want_s += yi * (x_at(i) + 1.0);
     want_m = std::max(want_m, yi);
   }
-  const double got_s = s.item<float>(), got_m = m.item<float>();
+  phase(t, "s.item()");
+  const double got_s = s.item<float>();
+  phase(t, "m.item()");
+  const double got_m = m.item<float>();
+  phase(t, "checking");
   if (std::abs(got_s - want_s) > 1e-4 * std::abs(want_s)) {
     ADD_FAILURE() << "thread " << t << " round " << round << ": sum " << got_s << " != " << want_s;
     ++wrong;
@@ -89,6 +134,7 @@ int shared_work(int t, int round, const array& x, const array& z, const array& w
   }
   // The shared lazy arrays read back whole, by any thread, are right too.
   if (t % 3 == 0) {
+    phase(t, "z.to_vector()");
     auto zv = array(z).to_vector<float>();
     for (int i = 0; i < kN; i += 37) {
       if (zv[i] != static_cast<float>(x_at(i) + 1.0)) {
@@ -98,6 +144,7 @@ int shared_work(int t, int round, const array& x, const array& z, const array& w
       }
     }
   }
+  phase(t, "done");
   return wrong;
 }
 
@@ -105,9 +152,11 @@ int shared_work(int t, int round, const array& x, const array& z, const array& w
 // graphs built on the same unevaluated arrays. It used to give wrong sums and stale buffers
 // on the GPU and to deadlock on the CPU.
 TEST(Stress, EightThreadsShareLazyArrays) {
-  for_each_device([](Device) {
+  for_each_device([](Device d) {
     std::atomic<int> wrong{0};
+    g_device = static_cast<int>(d.type);
     for (int round = 0, rounds = sharing_rounds(); round < rounds; ++round) {
+      g_round = round;
       array x = shared_lazy_x();
       array z = x + 1.0f;
       array w = full({kN}, 2.0f);

@@ -179,8 +179,12 @@ int64_t units_per_binding(uint64_t unit_bytes) {
   return static_cast<int64_t>((range > align ? range - align : 0) / std::max<uint64_t>(unit_bytes, 1));
 }
 
-array flat_range(const array& a, int64_t start, int64_t count) {
-  return gpu_view(a, {static_cast<int32_t>(count)}, {1}, start);
+View resident_at(const array& a, uint64_t element) {
+  if (!a.buffer()) throw std::runtime_error("[gpu] an input array holds no data");
+  BufferPtr buf = gpu_buffer(a);
+  const uint64_t byte = a.offset() + element * a.itemsize(), align = window_alignment();
+  const uint64_t window = byte / align * align;
+  return {static_cast<vulkan::DeviceBuffer*>(buf.get()), static_cast<uint32_t>((byte - window) / a.itemsize()), window};
 }
 
 int split_axis(const array& a) {

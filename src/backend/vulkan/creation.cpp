@@ -99,7 +99,7 @@ void Arange::eval_gpu(const std::vector<array>&, std::vector<array>& outputs) {
                                                     : gpu::units_per_binding(out.itemsize());
   for (int64_t start = 0; start < static_cast<int64_t>(out.size()); start += chunk) {
     const int64_t count = std::min<int64_t>(chunk, static_cast<int64_t>(out.size()) - start);
-    gpu::View ov = gpu::resident(chunk == static_cast<int64_t>(out.size()) ? out : gpu::flat_range(out, start, count), vs);
+    gpu::View ov = gpu::resident_at(out, static_cast<uint64_t>(start));
     push.n = static_cast<uint32_t>(count);
     push.offset = ov.offset;
     push.base = static_cast<uint32_t>(start);

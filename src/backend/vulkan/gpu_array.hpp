@@ -40,8 +40,10 @@ int split_axis(const array& a);
 // How many consecutive units of `unit_bytes` one binding window surely reaches wherever they
 // start (the window may begin up to one offset alignment below them); 0 if not even one.
 int64_t units_per_binding(uint64_t unit_bytes);
-// A dense 1-D view of elements [start, start + count) of the dense `a`.
-array flat_range(const array& a, int64_t start, int64_t count);
+// The window of the dense `a` that starts at (or just below) its element `element`: how ops
+// that split their work bind a part of an array; the caller keeps what the kernel touches
+// within units_per_binding() of that element.
+View resident_at(const array& a, uint64_t element);
 // A fresh dense GPU buffer for `out`.
 void alloc_output(array& out, vulkan::Stream& vs);
 // Throws std::runtime_error when the device cannot store or compute `t` (e.g. float64

@@ -14,12 +14,11 @@ struct BitsPush {
   uint32_t items, key_offset, block_bytes, words, half_words, odd, total_bytes, packed, row, out_offset, word0;
 };
 
-// One dispatch of shaders/random_bits.comp over the key view `keys` and the output view `out`.
-void dispatch_bits(vulkan::Stream& vs, const array& keys, const array& out, BitsPush push, uint64_t items) {
-  gpu::View kv = gpu::resident(keys, vs);
-  gpu::View ov = gpu::resident(out, vs);
+// One dispatch of shaders/random_bits.comp over the keys from `kv` into the output from `ov`
+// (elements of `itemsize` bytes).
+void dispatch_bits(vulkan::Stream& vs, gpu::View kv, gpu::View ov, size_t itemsize, BitsPush push, uint64_t items) {
   push.key_offset = kv.offset;
-  push.out_offset = static_cast<uint32_t>(uint64_t{ov.offset} * out.itemsize() / 4);  // whole words
+  push.out_offset = static_cast<uint32_t>(uint64_t{ov.offset} * itemsize / 4);  // whole words
   push.items = static_cast<uint32_t>(items);
   uint32_t gx, gy;
   gpu::grid_for(items, gpu::kGroupSize, gx, gy);
@@ -44,7 +43,7 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
     keys = dense;
   }
   const uint64_t total = out.nbytes(), block = total / num_keys, words = (block + 3) / 4;
-  const int64_t item = static_cast<int64_t>(out.itemsize());
+  const uint64_t item = out.itemsize();
   if (words > UINT32_MAX) {
     throw std::runtime_error("[random.bits] a block of " + std::to_string(block) +
                              " bytes per key is more than 2^32 words of counter");
@@ -56,25 +55,24 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
   push.odd = static_cast<uint32_t>(words % 2);
   push.packed = block % 4 == 0 ? 0 : 1;
   // Whole blocks of `count` keys from key k0: the aligned or the packed mode.
-  auto blocks = [&](const array& keys_view, const array& out_view, uint64_t count) {
+  auto blocks = [&](gpu::View kv, gpu::View ov, uint64_t count) {
     push.total_bytes = static_cast<uint32_t>(count * block);
-    dispatch_bits(vs, keys_view, out_view, push,
+    dispatch_bits(vs, kv, ov, out.itemsize(), push,
                   push.packed ? (count * block + 3) / 4 : count * (words / 2 + words % 2));
   };
   if (gpu::fits_one_binding(out) && total < (uint64_t{1} << 32)) {
-    blocks(keys, out, num_keys);
+    blocks(gpu::resident(keys, vs), gpu::resident(out, vs), num_keys);
     return;
   }
   // Past one binding's reach: as many whole blocks per window as fit (a multiple of 4 keys
   // when blocks share words, so windows start on a word), or else one block's words a window
   // at a time. The bits do not depend on the split.
-  const uint64_t per_window = std::min<uint64_t>(gpu::units_per_binding(block), INT32_MAX * uint64_t(item) / block);
+  const uint64_t per_window = gpu::units_per_binding(block);
   const uint64_t keys_per = push.packed ? per_window / 4 * 4 : per_window;
   if (keys_per >= 1) {
     for (uint64_t k0 = 0; k0 < num_keys; k0 += keys_per) {
       const uint64_t count = std::min(keys_per, num_keys - k0);
-      blocks(gpu::flat_range(keys, 2 * k0, 2 * count),
-             gpu::flat_range(out, k0 * block / item, count * block / item), count);
+      blocks(gpu::resident_at(keys, 2 * k0), gpu::resident_at(out, k0 * block / item), count);
     }
     return;
   }
@@ -84,13 +82,13 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
                              "GPU binding reaches; use the CPU stream");
   }
   push.packed = 2;
-  const uint64_t words_per = std::min<uint64_t>(gpu::units_per_binding(4), INT32_MAX * uint64_t(item) / 4);
+  const uint64_t words_per = gpu::units_per_binding(4);
   for (uint64_t k = 0; k < num_keys; ++k) {
     for (uint64_t w0 = 0; w0 < words; w0 += words_per) {
       const uint64_t count = std::min(words_per, words - w0);
       push.word0 = static_cast<uint32_t>(w0);
-      dispatch_bits(vs, gpu::flat_range(keys, 2 * k, 2),
-                    gpu::flat_range(out, (k * block + 4 * w0) / item, 4 * count / item), push, count);
+      dispatch_bits(vs, gpu::resident_at(keys, 2 * k), gpu::resident_at(out, (k * block + 4 * w0) / item),
+                    out.itemsize(), push, count);
     }
   }
 }

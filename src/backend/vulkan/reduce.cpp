@@ -530,21 +530,17 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
   // Past one binding's reach: as many whole rows per window as fit; a row that alone is too
   // large (or too long) is reduced in parts along n, each part's winner (value and index)
   // kept, and the parts' winners reduced again. The answer does not depend on the split.
-  auto elements = [](const array& a, uint64_t start, uint64_t count) {
-    return flat_range(a, static_cast<int64_t>(start), static_cast<int64_t>(count));
-  };
-  const uint64_t rows_per = std::min<uint64_t>(units_per_binding(row * item), INT32_MAX / row);
+  const uint64_t rows_per = units_per_binding(row * item);
   if (rows_per >= 1 && !long_rows) {
     auto& k = arg_kernel(name, is_max, t, ArgPass::whole);
     for (uint64_t r0 = 0; r0 < outer; r0 += rows_per) {
       const uint64_t rows = std::min(rows_per, outer - r0);
-      array iv = elements(in, r0 * row, rows * row), ov = elements(out, r0 * inner, rows * inner);
-      dispatch_arg(vs, k, resident(iv, vs), resident(ov, vs), nullptr, false, rows, n, inner, row, 0);
+      dispatch_arg(vs, k, resident_at(in, r0 * row), resident_at(out, r0 * inner), nullptr, false, rows, n, inner,
+                   row, 0);
     }
     return;
   }
-  const uint64_t part_len = std::min<uint64_t>({units_per_binding(inner * item), INT32_MAX / inner,
-                                                long_rows ? kLongRow : UINT64_MAX});
+  const uint64_t part_len = std::min<uint64_t>(units_per_binding(inner * item), long_rows ? kLongRow : UINT64_MAX);
   if (part_len == 0) {
     throw std::runtime_error(std::string("[") + name + "] " + std::to_string(inner * item) +
                              " bytes between consecutive elements along the axis are more than one GPU "
@@ -558,13 +554,12 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
     const View vv = resident(vals, vs), xv = resident(idx, vs);
     for (uint64_t p = 0; p < parts; ++p) {
       const uint64_t j0 = p * part_len, len = std::min(part_len, n - j0);
-      array iv = elements(in, r * row + j0 * inner, len * inner);
       View out_p = xv, vals_p = vv;
       out_p.offset += static_cast<uint32_t>(p * inner);
-      dispatch_arg(vs, k_part, resident(iv, vs), out_p, &vals_p, true, 1, len, inner, len * inner, j0);
+      dispatch_arg(vs, k_part, resident_at(in, r * row + j0 * inner), out_p, &vals_p, true, 1, len, inner, len * inner,
+                   j0);
     }
-    array ov = elements(out, r * inner, inner);
-    dispatch_arg(vs, k_combine, vv, resident(ov, vs), &xv, false, 1, parts, inner, parts * inner, 0);
+    dispatch_arg(vs, k_combine, vv, resident_at(out, r * inner), &xv, false, 1, parts, inner, parts * inner, 0);
   }
 }
 

@@ -48,8 +48,9 @@ struct Capabilities {
 };
 // Every optional feature honours TESSERA_VK_DISABLE_<NAME>=1 (FP16, FLOAT64, INT64, INT16,
 // INT8, STORAGE8, STORAGE16, SUBGROUP, COOPMAT, ZERO_COPY, TIMELINE, which makes streams
-// track completion with fences, and PUSH_DESCRIPTOR, which makes every dispatch allocate a set): the capability reads false and the feature is not enabled on
-// the device, because drivers sometimes claim features they get wrong.
+// track completion with fences, and PUSH_DESCRIPTOR, which makes every dispatch allocate a
+// descriptor set): the capability reads false and the feature is not enabled on the device,
+// because drivers sometimes claim features they get wrong.
 
 // Where a buffer's memory should live. Arrays use `automatic`; the others exist for staging
 // and for tests that must exercise the staged path on devices where everything is mappable.

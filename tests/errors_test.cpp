@@ -168,6 +168,8 @@ std::vector<ErrorCase> error_cases() {
           astype(huge_view(kHugeBytes, bool_), float32)),
       ERR("reshape_wrapping_size", IA, ({"[reshape]", "(65536,65536,65536,65536)"}),
           reshape(zeros({0}), kHuge)),
+      ERR("reshape_wrapping_size_with_minus_one", IA, ({"[reshape]", "(65536,65536,65536,65536,-1)", "overflows"}),
+          reshape(zeros({0}), {65536, 65536, 65536, 65536, -1})),
       ERR("reshape_inferred_extent_overflow", IA, ({"[reshape]", "int32"}),
           reshape(huge_view({65536, 65536}), {-1})),
       ERR("flatten_extent_overflow", IA, ({"[flatten]", "(65536,65536)"}),

@@ -214,14 +214,19 @@ void array::copy_shared_buffer(const array& other) {
   copy_shared_buffer(other, other.strides(), other.flags(), 0);
 }
 
-size_t array::data_size() const {
-  if (size() == 0) return 0;
-  // Span in elements from the lowest to the highest address the view touches.
+std::pair<int64_t, int64_t> array::element_span() const {
   int64_t lo = 0, hi = 0;
+  if (size() == 0) return {lo, hi};
   for (int i = 0; i < ndim(); ++i) {
     int64_t ext = static_cast<int64_t>(shape()[i] - 1) * strides()[i];
     (ext < 0 ? lo : hi) += ext;
   }
+  return {lo, hi};
+}
+
+size_t array::data_size() const {
+  if (size() == 0) return 0;
+  const auto [lo, hi] = element_span();
   return static_cast<size_t>(hi - lo + 1);
 }
 

@@ -38,10 +38,18 @@ Shape infer_shape(const array& a, Shape shape) {
       throw std::invalid_argument("[reshape] negative dimension in " + shape_string(shape));
     }
   }
-  // The product of the given extents, checked (a wrapped product could match a.size()).
+  // The product of the given extents, checked (a wrapped product could match a.size()); the
+  // message shows the shape as written, -1 included.
   Shape known_shape = shape;
   if (infer >= 0) known_shape[infer] = 1;
-  const int64_t known = checked_shape_size(known_shape, a.itemsize(), "reshape");
+  int64_t known = 0;
+  try {
+    known = checked_shape_size(known_shape, a.itemsize(), "reshape");
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("[reshape] shape " + shape_string(shape) +
+                                " has too many elements: its size in bytes (" + std::to_string(a.itemsize()) +
+                                " per element) overflows int64");
+  }
   if (infer >= 0) {
     if (known == 0 || static_cast<int64_t>(a.size()) % known != 0) {
       throw std::invalid_argument("[reshape] cannot infer the -1 in " + shape_string(shape) +

@@ -189,6 +189,9 @@ class array {
   BufferPtr mirror_of(BufferKind kind, const std::function<BufferPtr()>& make);
   size_t offset() const { return desc_->offset; }        // bytes from the buffer start
   size_t data_size() const;                              // elements the view spans in memory
+  // The lowest and highest element the view touches, counted from its first element (lo <= 0
+  // <= hi; both 0 for an empty view).
+  std::pair<int64_t, int64_t> element_span() const;
   void* raw_host_ptr();                                  // host address of element 0 or null
   const std::shared_ptr<Event>& event() const { return desc_->event; }
   void set_event(std::shared_ptr<Event> e) { desc_->event = std::move(e); }

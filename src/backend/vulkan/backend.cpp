@@ -124,11 +124,7 @@ struct ByteSpan {
   uint64_t lo, hi;
 };
 ByteSpan byte_span(const array& a) {
-  int64_t lo = 0, hi = 0;  // in elements, relative to element 0
-  for (int d = 0; d < a.ndim() && a.size() > 0; ++d) {
-    const int64_t ext = int64_t{a.shape(d) - 1} * a.strides()[d];
-    (ext < 0 ? lo : hi) += ext;
-  }
+  const auto [lo, hi] = a.element_span();
   const int64_t first = static_cast<int64_t>(a.offset());
   return {static_cast<uint64_t>(first + lo * static_cast<int64_t>(a.itemsize())),
           static_cast<uint64_t>(first + (hi + 1) * static_cast<int64_t>(a.itemsize()))};

@@ -648,9 +648,8 @@ TEST_F(VulkanOps, CreationTable) {
 // their end (elements past it used to read as zeros). Elementwise programs and reductions
 // split such work into windows of the buffer; they must agree exactly with the CPU (integer
 // arithmetic, exact float conversions), and matmul (split along M) within float32 rounding.
-// The size is 1.5x the range, or TESSERA_TEST_LARGE_BYTES (the H200 run used 5 GiB). Ops
-// that do not split yet (arg-reductions, random, arange) refuse such arrays with the
-// library's error.
+// Arg-reductions, random bits and arange split too and agree exactly. The size is 1.5x the
+// range, or TESSERA_TEST_LARGE_BYTES (the H200 run used 5 GiB).
 TEST_F(VulkanOps, ArraysPastTheBindingRangeComputeInWindows) {
   const uint64_t range = caps().max_storage_buffer_range;
   uint64_t bytes = range / 2 * 3;

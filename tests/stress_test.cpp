@@ -25,6 +25,12 @@
 #include "tessera/ops/reduce.hpp"
 #include "tessera/transforms/eval.hpp"
 
+namespace tessera::test {
+// Writes every thread's stack to stderr (test_main.cpp; Linux only): what a hang reports.
+// SIGQUIT (`timeout -s QUIT`) does the same, then ends the process.
+void dump_all_stacks();
+}  // namespace tessera::test
+
 namespace {
 
 using namespace tessera;
@@ -85,6 +91,7 @@ int run_threads(int threads, F body) {
       std::fprintf(stderr, "[stress] hang (device type %d, round %d): %d of %d threads unfinished after %d s:%s\n",
                    g_device.load(), g_round.load(), threads - finished, threads, deadline_seconds(), where.c_str());
       std::fflush(stderr);
+      tessera::test::dump_all_stacks();
       std::abort();
     }
   }

@@ -328,6 +328,11 @@ struct Stream::Impl {
   }
 };
 
+std::shared_mutex& pipeline_gate() {
+  static auto* gate = new std::shared_mutex;
+  return *gate;
+}
+
 void register_stream(Device::Impl* dev, Stream::Impl* stream) {
   std::lock_guard lock(registry().mu);
   registry().streams.emplace(dev, stream);
@@ -354,6 +359,7 @@ void shutdown_streams(Device::Impl* dev) {
   for (Stream::Impl* s : streams) {
     std::vector<std::shared_ptr<void>> garbage;
     {
+      std::shared_lock gate(pipeline_gate());
       std::lock_guard lock(s->mu);
       garbage = s->shutdown();
     }
@@ -367,6 +373,7 @@ Stream::Stream(Device& device) : impl_(std::make_unique<Impl>(device.impl())) {
 Stream::~Stream() {
   unregister_stream(impl_.get());
   std::vector<std::shared_ptr<void>> garbage;
+  std::shared_lock gate(pipeline_gate());
   std::lock_guard lock(impl_->mu);
   garbage = impl_->shutdown();
 }
@@ -380,6 +387,7 @@ void Stream::dispatch(Kernel& kernel, std::span<const Binding> buffers, const vo
   for (const Binding& b : buffers)
     if (!b.buffer) throw std::invalid_argument("[vulkan] null buffer bound to kernel '" + kernel.name + "'");
   std::vector<std::shared_ptr<void>> garbage;
+  std::shared_lock gate(pipeline_gate());
   std::unique_lock lock(impl_->mu);
   Impl& s = *impl_;
   s.alive();
@@ -461,6 +469,7 @@ void Stream::copy(DeviceBuffer& src, std::size_t src_off, DeviceBuffer& dst, std
   if (src_off + bytes > src.size() || dst_off + bytes > dst.size())
     throw std::out_of_range("[vulkan] copy of " + std::to_string(bytes) + " bytes out of buffer bounds");
   if (bytes == 0) return;
+  std::shared_lock gate(pipeline_gate());
   std::lock_guard lock(impl_->mu);
   Impl& s = *impl_;
   s.alive();
@@ -482,6 +491,7 @@ void Stream::fill(DeviceBuffer& dst, std::size_t off, std::size_t bytes, uint32_
   if (words != bytes && off + bytes != dst.size())
     throw std::invalid_argument("[vulkan] fill size must be a multiple of 4 unless it reaches the buffer's end");
   if (bytes == 0) return;
+  std::shared_lock gate(pipeline_gate());
   std::lock_guard lock(impl_->mu);
   Impl& s = *impl_;
   s.alive();
@@ -500,6 +510,7 @@ void Stream::keep_alive(std::shared_ptr<void> owner) {
 
 uint64_t Stream::submit() {
   std::vector<std::shared_ptr<void>> garbage;
+  std::shared_lock gate(pipeline_gate());
   std::lock_guard lock(impl_->mu);
   impl_->alive();
   uint64_t ticket = impl_->submit_locked();
@@ -515,6 +526,7 @@ uint64_t Stream::recorded_ticket() {
 
 void Stream::submit_through(uint64_t ticket) {
   std::vector<std::shared_ptr<void>> garbage;
+  std::shared_lock gate(pipeline_gate());
   std::lock_guard lock(impl_->mu);
   impl_->alive();
   if (!impl_->current || impl_->submitted + 1 > ticket) return;

@@ -11,6 +11,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -135,6 +136,13 @@ struct Device::Impl {
 
   ~Impl();
 };
+
+// Pipeline creation excludes command recording and submission on every stream (exclusive
+// against shared). NVIDIA's driver (580, H200) hung the queue now and then when compute
+// pipelines were created while other threads recorded push descriptors and submitted: a batch
+// recorded during the first concurrent uses of new kernels never completed. Creation is rare
+// (a kernel's first use), recording takes the gate shared. Leaked: streams may outlive devices.
+std::shared_mutex& pipeline_gate();
 
 // Streams register themselves so the device can drain and detach them before it goes away.
 void register_stream(Device::Impl* dev, Stream::Impl* stream);

@@ -164,6 +164,7 @@ void PipelineStore::save_cache() {
 
 Kernel& PipelineStore::build(const std::string& cache_key, const std::string& name, std::span<const uint32_t> spirv,
                              uint32_t num_buffers, std::span<const uint32_t> spec) {
+  std::unique_lock gate(pipeline_gate());
   VkDevice d = dev_.device;
   auto& layout = layouts_[num_buffers];
   if (!layout.set) {

@@ -200,7 +200,7 @@ bool fits_one_binding(const array& a) {
 
 // Binding the buffer keeps it alive until the dispatch finishes (Stream::dispatch holds a
 // reference per binding), so the View needs no reference of its own.
-View resident(const array& a_in, vulkan::Stream&) {
+View resident(const array& a_in) {
   array& a = const_cast<array&>(a_in);
   BufferPtr buf = a.buffer();
   if (!buf) throw std::runtime_error("[gpu] an input array holds no data");
@@ -221,7 +221,7 @@ View resident(const array& a_in, vulkan::Stream&) {
   return {static_cast<vulkan::DeviceBuffer*>(buf.get()), offset, window};
 }
 
-void alloc_output(array& out, vulkan::Stream&) { out.set_data(device().alloc(out.nbytes())); }
+void alloc_output(array& out) { out.set_data(device().alloc(out.nbytes())); }
 
 void require_dtype(Dtype t, const char* op) {
   const auto& c = device().caps();

@@ -66,7 +66,7 @@ void Arange::eval_gpu(const std::vector<array>&, std::vector<array>& outputs) {
   array& out = outputs[0];
   gpu::require_dtype(out.dtype(), "arange");
   auto& vs = gpu::stream(stream());
-  gpu::alloc_output(out, vs);
+  gpu::alloc_output(out);
   if (out.size() == 0) return;
   struct {
     uint32_t n, offset, start_lo, start_hi, step_lo, step_hi, base;

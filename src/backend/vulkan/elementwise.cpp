@@ -243,7 +243,7 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
   const uint32_t ndim = static_cast<uint32_t>(out.ndim());
   params.assign(1 + k_in + (2 + k_in) * ndim, 0);
   for (int k = 0; k < k_in; ++k) {
-    View v = resident(inputs[k], vs);
+    View v = resident(inputs[k]);
     bindings.push_back(v.bind(false));
     params[1 + k] = static_cast<int32_t>(v.offset);
     if (access[k] == Access::strided) {
@@ -254,7 +254,7 @@ void run_program(const ElementwiseProgram& p, const std::vector<array>& inputs, 
       }
     }
   }
-  View ov = resident(out, vs);
+  View ov = resident(out);
   bindings.push_back(ov.bind(true));
   params[0] = static_cast<int32_t>(ov.offset);
   for (uint32_t d = 0; d < ndim; ++d) {
@@ -281,8 +281,7 @@ void copy_into(const array& in, const array& out, const Stream& s, const char* o
 }  // namespace gpu
 
 void Elementwise::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  auto& vs = gpu::stream(stream());
-  gpu::alloc_output(outputs[0], vs);
+  gpu::alloc_output(outputs[0]);
   gpu::run_program(program_, inputs, outputs[0], stream(), name());
 }
 

@@ -27,7 +27,7 @@ struct View {
 // buffers are kept alive by the stream until the work that uses them completes. Throws
 // std::runtime_error when the view spans more than one binding can reach: ops split such
 // work into views that fit (see fits_one_binding).
-View resident(const array& a, vulkan::Stream& vs);
+View resident(const array& a);
 // Whether resident() can bind `a` (its span fits in one binding window).
 bool fits_one_binding(const array& a);
 // A view of the evaluated `a` with another shape, strides and element offset, reading the same
@@ -45,7 +45,7 @@ int64_t units_per_binding(uint64_t unit_bytes);
 // within units_per_binding() of that element.
 View resident_at(const array& a, uint64_t element);
 // A fresh dense GPU buffer for `out`.
-void alloc_output(array& out, vulkan::Stream& vs);
+void alloc_output(array& out);
 // Throws std::runtime_error when the device cannot store or compute `t` (e.g. float64
 // without shaderFloat64), naming the op.
 void require_dtype(Dtype t, const char* op);

@@ -56,7 +56,7 @@ bool compactable(const array& x) { return x.nbytes() <= gpu::device().caps().max
 array compact(const Stream& s, const array& x) {
   if (gpu::fits_one_binding(x) || !compactable(x)) return x;
   array dense(x.shape(), x.dtype(), nullptr, {});
-  gpu::alloc_output(dense, gpu::stream(s));
+  gpu::alloc_output(dense);
   gpu::copy_into(x, dense, s, "matmul");
   return dense;
 }
@@ -97,9 +97,9 @@ void matmul_into(const Stream& s, const array& a_in, const array& b_in, const ar
   const int nd = out.ndim();
   const int64_t m = out.shape()[nd - 2], n = out.shape()[nd - 1], k = a.shape()[nd - 1];
   const int64_t nb = static_cast<int64_t>(out.size()) / (m * n);
-  gpu::View av = gpu::resident(a, vs);
-  gpu::View bv = gpu::resident(b, vs);
-  gpu::View ov = gpu::resident(out, vs);
+  gpu::View av = gpu::resident(a);
+  gpu::View bv = gpu::resident(b);
+  gpu::View ov = gpu::resident(out);
   // The kernel indexes with int32 from each window's start.
   if (!fits_int(static_cast<int64_t>(out.size()) + ov.offset) ||
       !fits_int(static_cast<int64_t>(a.data_size()) + av.offset) ||
@@ -152,7 +152,7 @@ void Matmul::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
     throw std::invalid_argument("[matmul] unsupported dtype " + to_string(t));
   }
   gpu::require_dtype(t, "matmul");
-  gpu::alloc_output(outputs[0], gpu::stream(stream()));
+  gpu::alloc_output(outputs[0]);
   if (outputs[0].size() == 0) return;
   matmul_into(stream(), inputs[0], inputs[1], outputs[0]);
 }

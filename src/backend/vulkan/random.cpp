@@ -33,12 +33,12 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
   array keys = inputs[0];
   array& out = outputs[0];
   auto& vs = gpu::stream(stream());
-  gpu::alloc_output(out, vs);  // capacity is a multiple of 4 bytes: whole words may be written
+  gpu::alloc_output(out);  // capacity is a multiple of 4 bytes: whole words may be written
   const uint64_t num_keys = keys.size() / 2;
   if (out.size() == 0 || num_keys == 0) return;
   if (!keys.flags().row_contiguous) {
     array dense(keys.shape(), keys.dtype(), nullptr, {});
-    gpu::alloc_output(dense, vs);
+    gpu::alloc_output(dense);
     gpu::copy_into(keys, dense, stream(), "random.bits");
     keys = dense;
   }
@@ -61,7 +61,7 @@ void RandomBits::eval_gpu(const std::vector<array>& inputs, std::vector<array>& 
                   push.packed ? (count * block + 3) / 4 : count * (words / 2 + words % 2));
   };
   if (gpu::fits_one_binding(out) && total < (uint64_t{1} << 32)) {
-    blocks(gpu::resident(keys, vs), gpu::resident(out, vs), num_keys);
+    blocks(gpu::resident(keys), gpu::resident(out), num_keys);
     return;
   }
   // Past one binding's reach: as many whole blocks per window as fit (a multiple of 4 keys

@@ -231,10 +231,10 @@ void dispatch_groups(vulkan::Stream& vs, vulkan::Kernel& k, std::span<const vulk
   vs.dispatch(k, b, push, push_bytes, {}, gx, gy);
 }
 
-array temp(uint64_t n, Dtype t, vulkan::Stream& vs) {
+array temp(uint64_t n, Dtype t) {
   if (n > 0x7fffffffull) throw std::runtime_error("[reduce] temporary of more than 2^31 elements");
   array a(Shape{static_cast<int32_t>(n)}, t, nullptr, {});
-  alloc_output(a, vs);
+  alloc_output(a);
   return a;
 }
 
@@ -273,8 +273,8 @@ void reduce_rows(Ctx& c, Dtype in_t, View in, uint64_t rows, uint64_t n, uint64_
     dispatch_groups(c.vs, reduce_kernel(v), b, &push, sizeof(push), groups);
     return;
   }
-  array partial = temp(rows * parts, c.acc, c.vs);
-  View pv = resident(partial, c.vs);
+  array partial = temp(rows * parts, c.acc);
+  View pv = resident(partial);
   v.out = c.acc;
   push.out_off = pv.offset;
   const vulkan::Binding b[2] = {in.bind(false), pv.bind(true)};
@@ -307,8 +307,8 @@ void reduce_cols(Ctx& c, Dtype in_t, View in, uint64_t K1, uint64_t os, uint64_t
     dispatch_groups(c.vs, reduce_kernel(v), b, &push, sizeof(push), groups0);
     return;
   }
-  array partial = temp(parts * K1 * K2, c.acc, c.vs);
-  View pv = resident(partial, c.vs);
+  array partial = temp(parts * K1 * K2, c.acc);
+  View pv = resident(partial);
   v.out = c.acc;
   push.out_off = pv.offset;
   const vulkan::Binding b[2] = {in.bind(false), pv.bind(true)};
@@ -359,7 +359,7 @@ void reduce_in_slabs(Ctx& c, const array& in, const array& out, const std::vecto
   }
   const int64_t k = static_cast<int64_t>(out.size());
   array partials(Shape{static_cast<int32_t>(pieces), static_cast<int32_t>(k)}, c.acc, nullptr, {});
-  alloc_output(partials, c.vs);
+  alloc_output(partials);
   for (int64_t i = 0; i < pieces; ++i) {
     const int64_t start = i * rows;
     array row = gpu_view(partials, out.shape(), row_major_strides(out.shape()), i * k);
@@ -371,18 +371,17 @@ void reduce_in_slabs(Ctx& c, const array& in, const array& out, const std::vecto
 // Reduces `in` over `axes` into the dense view `out` (its shape: `in`'s, reduced axes as 1).
 void reduce_into(Ctx& c, const array& in, const array& out, const std::vector<int>& axes,
                  const char* name) {
-  auto& vs = c.vs;
-  View ov = resident(out, vs);
+  View ov = resident(out);
   if (in.size() == 0) {  // an empty reduction: the identity
-    array dummy = temp(1, in.dtype(), vs);
-    reduce_rows(c, in.dtype(), resident(dummy, vs), out.size(), 0, 0, out.dtype(), ov);
+    array dummy = temp(1, in.dtype());
+    reduce_rows(c, in.dtype(), resident(dummy), out.size(), 0, 0, out.dtype(), ov);
     return;
   }
   if (!fits_one_binding(in) || in.size() > 0xffffffffull) {
     reduce_in_slabs(c, in, out, axes, name);
     return;
   }
-  View iv = resident(in, vs);
+  View iv = resident(in);
 
   auto layout = reduce_layout::analyse(in, axes);
   std::vector<Dim>& kept = layout.kept;
@@ -417,9 +416,9 @@ void reduce_into(Ctx& c, const array& in, const array& out, const std::vector<in
   const uint64_t rows = static_cast<uint64_t>(order.rows), n = static_cast<uint64_t>(order.n);
   array src = gpu_view(in, shape, strides, 0);
   array dense(shape, in.dtype(), nullptr, {});
-  alloc_output(dense, vs);
+  alloc_output(dense);
   copy_into(src, dense, c.s, name);
-  reduce_rows(c, in.dtype(), resident(dense, vs), rows, n, n, out.dtype(), ov);
+  reduce_rows(c, in.dtype(), resident(dense), rows, n, n, out.dtype(), ov);
 }
 
 }  // namespace
@@ -436,7 +435,7 @@ void Reduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outp
   require_dtype(in.dtype(), name);
   require_dtype(out.dtype(), name);
   auto& vs = gpu::stream(stream());
-  alloc_output(out, vs);
+  alloc_output(out);
   if (out.size() == 0) return;
   Ctx c{vs, stream(), type_, acc_dtype(type_, in.dtype(), out.dtype())};
   reduce_into(c, in, out, axes_, name);
@@ -501,17 +500,17 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
   }
   require_dtype(in.dtype(), name);
   auto& vs = gpu::stream(stream());
-  alloc_output(out, vs);
+  alloc_output(out);
   if (out.size() == 0) return;
   uint64_t outer = 1, inner = 1;
   for (int i = 0; i < axis_; ++i) outer *= in.shape()[i];
   for (int i = axis_ + 1; i < in.ndim(); ++i) inner *= in.shape()[i];
   const uint64_t n = in.shape()[axis_];
   if (in.size() == 0) {
-    in = temp(1, in.dtype(), vs);
+    in = temp(1, in.dtype());
   } else if (!in.flags().row_contiguous) {
     array dense(in.shape(), in.dtype(), nullptr, {});
-    alloc_output(dense, vs);
+    alloc_output(dense);
     copy_into(in, dense, stream(), name);
     in = dense;
   }
@@ -523,7 +522,7 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
   constexpr uint64_t kLongRow = uint64_t{1} << 20;
   const bool long_rows = inner == 1 && n > kLongRow;
   if (fits_one_binding(in) && in.size() <= 0xffffffffull && !long_rows) {
-    dispatch_arg(vs, arg_kernel(name, is_max, t, ArgPass::whole), resident(in, vs), resident(out, vs), nullptr,
+    dispatch_arg(vs, arg_kernel(name, is_max, t, ArgPass::whole), resident(in), resident(out), nullptr,
                  false, outer, n, inner, row, 0);
     return;
   }
@@ -550,8 +549,8 @@ void ArgReduce::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
   auto& k_part = arg_kernel(name, is_max, t, ArgPass::partial);
   auto& k_combine = arg_kernel(name, is_max, t, ArgPass::combine);
   for (uint64_t r = 0; r < outer; ++r) {
-    array vals = temp(parts * inner, t, vs), idx = temp(parts * inner, uint32, vs);
-    const View vv = resident(vals, vs), xv = resident(idx, vs);
+    array vals = temp(parts * inner, t), idx = temp(parts * inner, uint32);
+    const View vv = resident(vals), xv = resident(idx);
     for (uint64_t p = 0; p < parts; ++p) {
       const uint64_t j0 = p * part_len, len = std::min(part_len, n - j0);
       View out_p = xv, vals_p = vv;

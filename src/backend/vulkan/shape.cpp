@@ -7,7 +7,7 @@ namespace tessera {
 
 namespace {
 void dense_copy(const array& in, array& out, const Stream& s, const char* op) {
-  gpu::alloc_output(out, gpu::stream(s));
+  gpu::alloc_output(out);
   gpu::copy_into(in, out, s, op);
 }
 }  // namespace
@@ -20,7 +20,7 @@ void Reshape::eval_gpu(const std::vector<array>& inputs, std::vector<array>& out
     return;
   }
   // Copy in the input's own shape into the output's dense buffer, then it is the reshape.
-  gpu::alloc_output(out, gpu::stream(stream()));
+  gpu::alloc_output(out);
   array dense(in.shape(), out.dtype(), nullptr, {});
   dense.copy_shared_buffer(out, row_major_strides(in.shape()), array::Flags{}, 0);
   gpu::copy_into(in, dense, stream(), name());
@@ -51,7 +51,7 @@ void SliceUpdate::eval_gpu(const std::vector<array>& inputs, std::vector<array>&
 }
 void Concatenate::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   array& out = outputs[0];
-  gpu::alloc_output(out, gpu::stream(stream()));
+  gpu::alloc_output(out);
   int32_t offset = 0;
   for (auto& in : inputs) {
     Shape start(out.ndim(), 0), strides(out.ndim(), 1);

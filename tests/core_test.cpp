@@ -24,7 +24,6 @@
 namespace {
 
 using namespace tessera;
-TESSERA_TEST_USING_ELEMENTWISE_OPS()
 using tessera::test::allclose;
 using tessera::test::DefaultDeviceGuard;
 using tessera::test::for_each_device;

@@ -24,7 +24,6 @@
 namespace {
 
 using namespace tessera;
-TESSERA_TEST_USING_ELEMENTWISE_OPS()
 using tessera::test::throws_with;
 
 struct ErrorCase {

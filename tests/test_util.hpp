@@ -19,13 +19,6 @@
 #include "tessera/ops/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
 
-// Declares the elementwise function objects (sin, exp, abs, ...) in the enclosing namespace, so
-// that unqualified calls in a test that also sees <cmath>'s ::sin are not ambiguous (a
-// using-directive alone makes them so). Use inside a test file's namespace.
-#define TESSERA_TEST_USING_ELEMENTWISE_OPS()                   \
-  TESSERA_UNARY_MATH_OPS(TESSERA_TEST_USING_ONE)               \
-  TESSERA_BINARY_OPS(TESSERA_TEST_USING_ONE) using tessera::where;
-#define TESSERA_TEST_USING_ONE(N, n) using tessera::n;
 
 namespace tessera::test {
 

@@ -1,53 +1,57 @@
 #pragma once
-// The elementwise ops: add, multiply, sin, exp, where, astype, ... Each is a function object
-// (one per name, as std::ranges' algorithms), so it can be handed to generic code
-// (`auto f = tessera::exp; f(x)`). Called without a stream it returns an expression that fuses
-// with its neighbours (see expr/expr.hpp); called with a trailing stream or device it returns
-// the computed array. The list of ops is TESSERA_*_OPS in primitives/elementwise.hpp; CPU
-// kernels: backend/cpu/elementwise*.{hpp,cpp}; GLSL: shaders/elementwise_ops.glsl.
+// The elementwise ops: add, multiply, sin, exp, where, astype, ... Each is an ordinary function
+// template, as MLX's are plain functions: under `using namespace tessera;` (or MLX's
+// `using namespace mlx::core;` through the alias) an unqualified `exp(x)` picks Tessera's for
+// arrays and expressions, and `exp(2.0)` still picks <cmath>'s, because Tessera's take at least
+// one array or expression. Called without a stream one returns an expression that fuses with its
+// neighbours (see expr/expr.hpp); called with a trailing stream or device it returns the computed
+// array. The list of ops is TESSERA_*_OPS in primitives/elementwise.hpp; CPU kernels:
+// backend/cpu/elementwise*.{hpp,cpp}; GLSL: shaders/elementwise_ops.glsl.
 #include "tessera/expr/expr.hpp"
 
 namespace tessera {
 
-// The elementwise functions are objects (like std::ranges' algorithms), so they can be passed
-// to generic code: `auto f = tessera::exp; f(x);`. Without a stream they return an expression;
-// with one, an array computed on that stream.
-template <ElemOp Op>
-struct UnaryFunction {
-  template <Operand A>
-  auto operator()(A&& a) const { return make_expr<Op>(float32, std::forward<A>(a)); }
-  template <Operand A>
-  array operator()(A&& a, StreamOrDevice s) const { return (*this)(std::forward<A>(a)).materialize(s); }
-};
-template <ElemOp Op>
-struct BinaryFunction {
-  template <Operand A, Operand B>
-  auto operator()(A&& a, B&& b) const {
-    return make_expr<Op>(float32, std::forward<A>(a), std::forward<B>(b));
-  }
-  template <Operand A, Operand B>
-  array operator()(A&& a, B&& b, StreamOrDevice s) const {
-    return (*this)(std::forward<A>(a), std::forward<B>(b)).materialize(s);
-  }
-};
-struct WhereFunction {
-  template <Operand C, Operand A, Operand B>
-  auto operator()(C&& c, A&& a, B&& b) const {
-    return make_expr<ElemOp::Select>(float32, std::forward<C>(c), std::forward<A>(a), std::forward<B>(b));
-  }
-  template <Operand C, Operand A, Operand B>
-  array operator()(C&& c, A&& a, B&& b, StreamOrDevice s) const {
-    return (*this)(std::forward<C>(c), std::forward<A>(a), std::forward<B>(b)).materialize(s);
-  }
-};
+// An array or an expression: what an elementwise function needs at least one of (scalars alone
+// are the C library's).
+template <typename T>
+concept ArrayOrExpr = Operand<T> && !ScalarType<std::remove_cvref_t<T>>;
 
-#define TESSERA_UNARY_OBJECT(N, n) inline constexpr UnaryFunction<ElemOp::N> n{};
-#define TESSERA_BINARY_OBJECT(N, n) inline constexpr BinaryFunction<ElemOp::N> n{};
-TESSERA_UNARY_MATH_OPS(TESSERA_UNARY_OBJECT)
-TESSERA_BINARY_OPS(TESSERA_BINARY_OBJECT)
-#undef TESSERA_UNARY_OBJECT
-#undef TESSERA_BINARY_OBJECT
-inline constexpr WhereFunction where{};
+#define TESSERA_UNARY_FUNCTION(N, n)                                                         \
+  template <ArrayOrExpr A>                                                                   \
+  auto n(A&& a) {                                                                            \
+    return make_expr<ElemOp::N>(float32, std::forward<A>(a));                                \
+  }                                                                                          \
+  template <ArrayOrExpr A>                                                                   \
+  array n(A&& a, StreamOrDevice s) {                                                         \
+    return make_expr<ElemOp::N>(float32, std::forward<A>(a)).materialize(s);                 \
+  }
+#define TESSERA_BINARY_FUNCTION(N, n)                                                        \
+  template <typename A, typename B>                                                          \
+    requires ArrayOperands<A, B>                                                             \
+  auto n(A&& a, B&& b) {                                                                     \
+    return make_expr<ElemOp::N>(float32, std::forward<A>(a), std::forward<B>(b));            \
+  }                                                                                          \
+  template <typename A, typename B>                                                          \
+    requires ArrayOperands<A, B>                                                             \
+  array n(A&& a, B&& b, StreamOrDevice s) {                                                  \
+    return make_expr<ElemOp::N>(float32, std::forward<A>(a), std::forward<B>(b)).materialize(s); \
+  }
+TESSERA_UNARY_MATH_OPS(TESSERA_UNARY_FUNCTION)
+TESSERA_BINARY_OPS(TESSERA_BINARY_FUNCTION)
+#undef TESSERA_UNARY_FUNCTION
+#undef TESSERA_BINARY_FUNCTION
+
+// where(condition, x, y): at least one of the three is an array or expression.
+template <Operand C, Operand A, Operand B>
+  requires(ArrayOrExpr<C> || ArrayOrExpr<A> || ArrayOrExpr<B>)
+auto where(C&& c, A&& a, B&& b) {
+  return make_expr<ElemOp::Select>(float32, std::forward<C>(c), std::forward<A>(a), std::forward<B>(b));
+}
+template <Operand C, Operand A, Operand B>
+  requires(ArrayOrExpr<C> || ArrayOrExpr<A> || ArrayOrExpr<B>)
+array where(C&& c, A&& a, B&& b, StreamOrDevice s) {
+  return where(std::forward<C>(c), std::forward<A>(a), std::forward<B>(b)).materialize(s);
+}
 
 // astype as an expression (fusable) and as MLX's function returning an array.
 template <Operand A>

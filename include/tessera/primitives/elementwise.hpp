@@ -18,7 +18,8 @@ namespace tessera {
 
 // X(PrimitiveName, op_function_name)
 #define TESSERA_UNARY_OPS(X) TESSERA_UNARY_MATH_OPS(X) X(AsType, astype)
-// The unary ops that have a function object of their own name (astype is a plain function).
+// The unary ops that have an expression-returning function template of their own name (astype,
+// which takes a dtype, is declared apart).
 #define TESSERA_UNARY_MATH_OPS(X)                                                               \
   X(Negative, negative) X(Abs, abs) X(Sign, sign) X(Exp, exp) X(Log, log) X(Log1p, log1p)        \
   X(Sin, sin) X(Cos, cos) X(Tan, tan) X(Tanh, tanh) X(Sqrt, sqrt) X(Rsqrt, rsqrt)                \

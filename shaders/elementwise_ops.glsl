@@ -125,6 +125,14 @@ float op_cos(float a) { return cos(a); }
 float op_tan(float a) { return tan(a); }
 float op_tanh(float a) { return tanh(a); }
 float op_sigmoid(float a) { return 1.0 / (1.0 + exp(-a)); }
+// max + log1p(exp(min - max)): no overflow; the infinite cases first (inf - inf is NaN).
+float op_logaddexp(float a, float b) {
+  if (isnan(a) || isnan(b)) return a + b;
+  float hi = max(a, b), lo = min(a, b);
+  if (isinf(lo) && lo < 0.0) return hi;
+  if (isinf(hi) && hi > 0.0) return hi;
+  return hi + op_log1p(exp(lo - hi));
+}
 
 #ifdef TS_FLOAT64
 #include "float64_math.glsl"
@@ -138,6 +146,13 @@ double op_cos(double a) { return ts_d_cos(a); }
 double op_tan(double a) { return ts_d_tan(a); }
 double op_tanh(double a) { return ts_d_tanh(a); }
 double op_sigmoid(double a) { return 1.0lf / (1.0lf + ts_d_exp(-a)); }
+double op_logaddexp(double a, double b) {
+  if (isnan(a) || isnan(b)) return a + b;
+  double hi = max(a, b), lo = min(a, b);
+  if (isinf(lo) && lo < 0.0lf) return hi;
+  if (isinf(hi) && hi > 0.0lf) return hi;
+  return hi + ts_d_log1p(ts_d_exp(lo - hi));
+}
 // erfinv keeps the single-precision polynomial on both backends (the CPU kernel does too).
 double op_erfinv(double a) { return double(op_erfinv(float(a))); }
 double op_power(double a, double b) {

@@ -24,7 +24,7 @@
 namespace {
 
 using namespace tessera;
-using tessera::test::allclose;
+using tessera::test::close_values;
 using tessera::test::DefaultDeviceGuard;
 using tessera::test::for_each_device;
 using tessera::test::throws_with;
@@ -204,38 +204,38 @@ TEST(CoreArray, ListVectorRawAndIteratorConstruction) {
   array a({1, 2, 3});
   EXPECT_EQ(a.dtype(), int32);
   EXPECT_EQ(a.shape(), (Shape{3}));
-  EXPECT_TRUE(allclose(a, {1, 2, 3}, 0, 0));
+  EXPECT_TRUE(close_values(a, {1, 2, 3}, 0, 0));
   array f({1.0, 2.5});
   EXPECT_EQ(f.dtype(), float32);
   array m({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, Shape{2, 3});
   EXPECT_EQ(m.shape(), (Shape{2, 3}));
-  EXPECT_TRUE(allclose(m, {1, 2, 3, 4, 5, 6}, 0, 0));
+  EXPECT_TRUE(close_values(m, {1, 2, 3, 4, 5, 6}, 0, 0));
   array h({1.f, 2.f}, float16);
   EXPECT_EQ(h.dtype(), float16);
 
   std::vector<int16_t> v = {1, -2, 3, -4};
   array fromv(v, Shape{2, 2});
   EXPECT_EQ(fromv.dtype(), int16);
-  EXPECT_TRUE(allclose(fromv, {1, -2, 3, -4}, 0, 0));
+  EXPECT_TRUE(close_values(fromv, {1, -2, 3, -4}, 0, 0));
   array fromv32(v, Shape{4}, float32);
   EXPECT_EQ(fromv32.dtype(), float32);
-  EXPECT_TRUE(allclose(fromv32, {1, -2, 3, -4}, 0, 0));
+  EXPECT_TRUE(close_values(fromv32, {1, -2, 3, -4}, 0, 0));
 
   const float raw[] = {0.5f, 1.5f, 2.5f, 3.5f};
   array r(static_cast<const void*>(raw), Shape{2, 2}, float32);
-  EXPECT_TRUE(allclose(r, {0.5, 1.5, 2.5, 3.5}, 0, 0));
+  EXPECT_TRUE(close_values(r, {0.5, 1.5, 2.5, 3.5}, 0, 0));
   const uint16_t bits[] = {0x3C00, 0xC000};  // float16 1.0 and -2.0
   array rh(static_cast<const void*>(bits), Shape{2}, float16);
-  EXPECT_TRUE(allclose(rh, {1.0, -2.0}, 0, 0));
+  EXPECT_TRUE(close_values(rh, {1.0, -2.0}, 0, 0));
 
   std::vector<double> src = {9, 8, 7, 6, 5, 6};
   array it(src.begin() + 1, Shape{2, 2});  // four values from the second
   EXPECT_EQ(it.dtype(), float32);
-  EXPECT_TRUE(allclose(it, {8, 7, 6, 5}, 0, 0));
+  EXPECT_TRUE(close_values(it, {8, 7, 6, 5}, 0, 0));
   std::vector<int> ints = {4, 5, 6};
   array it2(ints.begin(), Shape{3}, float64);
   EXPECT_EQ(it2.dtype(), float64);
-  EXPECT_TRUE(allclose(it2, {4, 5, 6}, 0, 0));
+  EXPECT_TRUE(close_values(it2, {4, 5, 6}, 0, 0));
 
   // Empty arrays.
   array e(std::vector<float>{}, Shape{0, 3});
@@ -303,14 +303,14 @@ TEST(CoreCreation, TriAndEyeWithExtremeK) {
   constexpr int M = std::numeric_limits<int32_t>::max();
   constexpr int m = std::numeric_limits<int32_t>::min();
   for_each_device([](Device) {
-    EXPECT_TRUE(allclose(tri(3, 3, M), std::vector<double>(9, 1.0), 0, 0));
-    EXPECT_TRUE(allclose(tri(3, 3, m), std::vector<double>(9, 0.0), 0, 0));
-    EXPECT_TRUE(allclose(tri(2, 4, M - 1), std::vector<double>(8, 1.0), 0, 0));
-    EXPECT_TRUE(allclose(tri(3, 2, -1), {0, 0, 1, 0, 1, 1}, 0, 0));
-    EXPECT_TRUE(allclose(eye(3, 3, M), std::vector<double>(9, 0.0), 0, 0));
-    EXPECT_TRUE(allclose(eye(3, 3, m), std::vector<double>(9, 0.0), 0, 0));
-    EXPECT_TRUE(allclose(eye(2, 3, 1), {0, 1, 0, 0, 0, 1}, 0, 0));
-    EXPECT_TRUE(allclose(identity(2, int32), {1, 0, 0, 1}, 0, 0));
+    EXPECT_TRUE(close_values(tri(3, 3, M), std::vector<double>(9, 1.0), 0, 0));
+    EXPECT_TRUE(close_values(tri(3, 3, m), std::vector<double>(9, 0.0), 0, 0));
+    EXPECT_TRUE(close_values(tri(2, 4, M - 1), std::vector<double>(8, 1.0), 0, 0));
+    EXPECT_TRUE(close_values(tri(3, 2, -1), {0, 0, 1, 0, 1, 1}, 0, 0));
+    EXPECT_TRUE(close_values(eye(3, 3, M), std::vector<double>(9, 0.0), 0, 0));
+    EXPECT_TRUE(close_values(eye(3, 3, m), std::vector<double>(9, 0.0), 0, 0));
+    EXPECT_TRUE(close_values(eye(2, 3, 1), {0, 1, 0, 0, 0, 1}, 0, 0));
+    EXPECT_TRUE(close_values(identity(2, int32), {1, 0, 0, 1}, 0, 0));
   });
 }
 
@@ -382,12 +382,12 @@ TEST(CoreLazy, NothingComputesBeforeEval) {
 
   b.eval();
   EXPECT_TRUE(b.is_available());
-  EXPECT_TRUE(allclose(b, {4, 9, 16}, 0, 0));
+  EXPECT_TRUE(close_values(b, {4, 9, 16}, 0, 0));
   // The graph above an evaluated array is released; intermediates were evaluated too.
   EXPECT_TRUE(b.inputs().empty());
   EXPECT_FALSE(b.has_primitive());
   EXPECT_TRUE(a.inputs().empty());
-  EXPECT_TRUE(allclose(a, {2, 3, 4}, 0, 0));
+  EXPECT_TRUE(close_values(a, {2, 3, 4}, 0, 0));
   EXPECT_EQ(big2.status(), array::Status::unscheduled);  // untouched by b's evaluation
 }
 
@@ -411,8 +411,8 @@ TEST(CoreLazy, EvalOfSeveralOutputsSharesWork) {
   eval(b, c);
   EXPECT_TRUE(b.is_available());
   EXPECT_TRUE(c.is_available());
-  EXPECT_TRUE(allclose(b, {std::exp(1.0) + 1, std::exp(2.0) + 1}, 1e-6, 0));
-  EXPECT_TRUE(allclose(c, {2 * std::exp(1.0), 2 * std::exp(2.0)}, 1e-6, 0));
+  EXPECT_TRUE(close_values(b, {std::exp(1.0) + 1, std::exp(2.0) + 1}, 1e-6, 0));
+  EXPECT_TRUE(close_values(c, {2 * std::exp(1.0), 2 * std::exp(2.0)}, 1e-6, 0));
 }
 
 // On the CPU: a million tiny GPU dispatches take over a minute on lavapipe.
@@ -441,7 +441,7 @@ TEST(CoreLazy, AsyncEvalThenItemWaits) {
     EXPECT_NE(z.status(), array::Status::unscheduled);  // scheduled (or done) at once
     auto v = values(z);
     ASSERT_EQ(v.size(), size_t{1} << 20);
-    EXPECT_TRUE(allclose(std::vector<double>(v.begin(), v.begin() + 5), std::vector<double>(5, 4.0), 1e-5, 0));
+    EXPECT_TRUE(close_values(std::vector<double>(v.begin(), v.begin() + 5), std::vector<double>(5, 4.0), 1e-5, 0));
     EXPECT_TRUE(z.is_available());
     array s = slice(array(arange(0, 10) * 2), {3}, {4});
     async_eval({s});
@@ -622,7 +622,7 @@ TEST(CoreDevice, StreamsOrderWork) {
     array b = multiply(a, a, s2);  // crosses streams
     EXPECT_EQ(a.primitive().stream().index, s1.index);
     EXPECT_EQ(b.primitive().stream().index, s2.index);
-    EXPECT_TRUE(allclose(b, {4, 9, 16}, 0, 0));
+    EXPECT_TRUE(close_values(b, {4, 9, 16}, 0, 0));
     synchronize(s1);
     synchronize(s2);
     // An op given a device runs on that device's default stream.

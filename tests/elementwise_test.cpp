@@ -25,9 +25,9 @@
 namespace {
 
 using namespace tessera;
-using tessera::test::allclose;
-using tessera::test::array_allclose;
-using tessera::test::array_equal;
+using tessera::test::close_values;
+using tessera::test::arrays_close;
+using tessera::test::arrays_equal;
 using tessera::test::FixtureCase;
 using tessera::test::for_each_device;
 using tessera::test::throws_with;
@@ -135,11 +135,11 @@ TEST_P(ElementwiseFixtureTest, MatchesNumPy) {
     array fused = it->second.fused(args);
     EXPECT_EQ(fused.dtype(), out_dtype) << "expression form";
     EXPECT_EQ(fused.shape(), expected.shape()) << "expression form";
-    EXPECT_TRUE(array_allclose(fused, expected, rtol, atol)) << "expression form";
+    EXPECT_TRUE(arrays_close(fused, expected, rtol, atol)) << "expression form";
 
     array plain = it->second.plain(args, d);
     EXPECT_EQ(plain.dtype(), out_dtype) << "(x, device) form";
-    EXPECT_TRUE(array_allclose(plain, expected, rtol, atol)) << "(x, device) form";
+    EXPECT_TRUE(arrays_close(plain, expected, rtol, atol)) << "(x, device) form";
   });
 }
 
@@ -259,7 +259,7 @@ TEST(ElementwiseDtype, ScalarRuleAndResultTypes) {
       SCOPED_TRACE(c.what);
       array r = c.make();
       EXPECT_EQ(r.dtype(), c.expected_dtype) << dtype_name(r.dtype());
-      EXPECT_TRUE(allclose(r, c.expected_values, 0, 0));
+      EXPECT_TRUE(close_values(r, c.expected_values, 0, 0));
     }
   });
 }
@@ -284,16 +284,16 @@ TEST(ElementwiseDtype, Complex64Arithmetic) {
   check(a / b, {{2, -1}, {-1.3f, -0.4f}});
   check(-a, {{-1, -2}, {3, -0.5f}});
   check(square(a), {{-3, 4}, {8.75f, -3}});
-  EXPECT_TRUE(allclose(array(abs(a)), {std::sqrt(5.0), std::sqrt(9.25)}, 1e-6, 0));
-  EXPECT_TRUE(allclose(array(a == a), {1, 1}, 0, 0));
+  EXPECT_TRUE(close_values(array(abs(a)), {std::sqrt(5.0), std::sqrt(9.25)}, 1e-6, 0));
+  EXPECT_TRUE(close_values(array(a == a), {1, 1}, 0, 0));
 }
 
 // Unsigned arithmetic wraps and integer division by zero does not crash the process.
 TEST(ElementwiseDtype, IntegerEdgeCases) {
   array u({uint8_t(250)}, uint8);
-  EXPECT_TRUE(allclose(array(u + u), {244}, 0, 0));  // uint8 + uint8 stays uint8, mod 256
+  EXPECT_TRUE(close_values(array(u + u), {244}, 0, 0));  // uint8 + uint8 stays uint8, mod 256
   // int / 0 is true division in float32: inf, -inf, nan.
-  EXPECT_TRUE(allclose(array(array({1, -1, 0}) / 0), {INFINITY, -INFINITY, NAN}, 0, 0));
+  EXPECT_TRUE(close_values(array(array({1, -1, 0}) / 0), {INFINITY, -INFINITY, NAN}, 0, 0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,7 +347,7 @@ TEST(ExprTest, MaterialisesAsOneGraphNodeOverLeaves) {
     x_count += in.id() == x.id();
   }
   EXPECT_EQ(x_count, 1);
-  EXPECT_TRUE(allclose(r, fused_reference(values(x)), 1e-6, 1e-6));
+  EXPECT_TRUE(close_values(r, fused_reference(values(x)), 1e-6, 1e-6));
 }
 
 TEST(ExprTest, FusedMatchesOpByOp) {
@@ -370,8 +370,8 @@ TEST(ExprTest, FusedMatchesOpByOp) {
       EXPECT_EQ(ew->program().code.size(), 1u) << "the (x, stream) form must not fuse";
     }
     EXPECT_EQ(g.inputs()[0].id(), b.id());
-    EXPECT_TRUE(array_allclose(fused, g, 1e-6, 1e-6));
-    EXPECT_TRUE(allclose(g, fused_reference(values(x)), 1e-6, 1e-6));
+    EXPECT_TRUE(arrays_close(fused, g, 1e-6, 1e-6));
+    EXPECT_TRUE(close_values(g, fused_reference(values(x)), 1e-6, 1e-6));
   });
 }
 
@@ -385,9 +385,9 @@ TEST(ExprTest, FusedFloat16RoundsLikeOpByOp) {
   Device cpu(Device::cpu);
   array step = add(multiply(multiply(x, x, cpu), float16_t(3.0f), cpu),
                    divide(x, float16_t(7.0f), cpu), cpu);
-  EXPECT_TRUE(array_equal(h, step));
+  EXPECT_TRUE(arrays_equal(h, step));
   array step32 = add(multiply(multiply(x, x, cpu), 3.0f, cpu), divide(x, 7.0f, cpu), cpu);
-  EXPECT_TRUE(array_equal(fused, step32));
+  EXPECT_TRUE(arrays_equal(fused, step32));
 }
 
 // Fused expressions read views and broadcast operands like the plain ops.
@@ -404,7 +404,7 @@ TEST(ExprTest, FusedOverViewsAndBroadcasting) {
       expect.push_back(std::sqrt(tv + 1) * (2 * i) - tv);
     }
   }
-  EXPECT_TRUE(allclose(r, expect, 1e-6, 1e-6));
+  EXPECT_TRUE(close_values(r, expect, 1e-6, 1e-6));
 }
 
 TEST(ExprTest, AutoKeepsOperandsAlive) {
@@ -419,13 +419,13 @@ TEST(ExprTest, AutoKeepsOperandsAlive) {
       array a = array({1.0f, 2.0f, 3.0f}) * 2.0f;
       return a - array({0.5f, 0.5f, 0.5f});
     }();
-    EXPECT_TRUE(allclose(array(outer), {1.5, 3.5, 5.5}, 1e-6, 0));
+    EXPECT_TRUE(close_values(array(outer), {1.5, 3.5, 5.5}, 1e-6, 0));
   }
   std::vector<double> expect;
   for (double v : {1.0, 2.0, 3.0}) expect.push_back(std::exp(v * 0.5) + v);
-  EXPECT_TRUE(allclose(array(e), expect, 1e-6, 1e-6));
+  EXPECT_TRUE(close_values(array(e), expect, 1e-6, 1e-6));
   // Materialising twice gives two equal results (the expression is a value).
-  EXPECT_TRUE(allclose(array(e), expect, 1e-6, 1e-6));
+  EXPECT_TRUE(close_values(array(e), expect, 1e-6, 1e-6));
 }
 
 TEST(ExprTest, BadShapesThrowAtConstruction) {
@@ -454,16 +454,16 @@ array apply_on(F fn, const array& x, StreamOrDevice s) {
 TEST(ExprTest, UnqualifiedCallsBesideTheCLibrary) {
   using namespace tessera;
   array x({0.0f, 1.0f, -2.0f});
-  EXPECT_TRUE(allclose(array(exp(x)), {1.0, std::exp(1.0), std::exp(-2.0)}, 1e-6, 0));
-  EXPECT_TRUE(allclose(array(abs(x * 2)), {0, 2, 4}, 0, 0));
+  EXPECT_TRUE(close_values(array(exp(x)), {1.0, std::exp(1.0), std::exp(-2.0)}, 1e-6, 0));
+  EXPECT_TRUE(close_values(array(abs(x * 2)), {0, 2, 4}, 0, 0));
   static_assert(std::is_same_v<decltype(abs(-3)), int>);
   static_assert(std::is_same_v<decltype(exp(1.0)), double>);
   EXPECT_EQ(abs(-3), 3);
-  EXPECT_TRUE(allclose(apply_on([](const array& a, StreamOrDevice s) { return abs(a, s); }, x, Device(Device::cpu)),
+  EXPECT_TRUE(close_values(apply_on([](const array& a, StreamOrDevice s) { return abs(a, s); }, x, Device(Device::cpu)),
                        {0, 1, 2}, 0, 0));
-  EXPECT_TRUE(allclose(array(maximum(x, 0.5f)), {0.5, 1, 0.5}, 0, 0));
-  EXPECT_TRUE(allclose(array(where(x > 0, x, 10.0f)), {10, 1, 10}, 0, 0));
-  EXPECT_TRUE(allclose(where(x > 0, 1.0f, x, Device(Device::cpu)), {0, 1, -2}, 0, 0));
+  EXPECT_TRUE(close_values(array(maximum(x, 0.5f)), {0.5, 1, 0.5}, 0, 0));
+  EXPECT_TRUE(close_values(array(where(x > 0, x, 10.0f)), {10, 1, 10}, 0, 0));
+  EXPECT_TRUE(close_values(where(x > 0, 1.0f, x, Device(Device::cpu)), {0, 1, -2}, 0, 0));
 }
 
 TEST(ExprTest, CompoundAssignmentRebinds) {
@@ -473,19 +473,19 @@ TEST(ExprTest, CompoundAssignmentRebinds) {
   a += 1;
   EXPECT_NE(a.id(), old_id);
   EXPECT_EQ(alias.id(), old_id);
-  EXPECT_TRUE(allclose(a, {2, 3}, 0, 0));
-  EXPECT_TRUE(allclose(alias, {1, 2}, 0, 0));  // the old node is untouched
+  EXPECT_TRUE(close_values(a, {2, 3}, 0, 0));
+  EXPECT_TRUE(close_values(alias, {1, 2}, 0, 0));  // the old node is untouched
   a *= a;
   a -= 0.5f;
   a /= 2;
-  EXPECT_TRUE(allclose(a, {1.75, 4.25}, 0, 0));
+  EXPECT_TRUE(close_values(a, {1.75, 4.25}, 0, 0));
   EXPECT_EQ(a.dtype(), float32);
   array i({1, 2});
   i += 1;
   EXPECT_EQ(i.dtype(), int32);
   i /= 2;  // true division rebinds to a float32 node (arrays are immutable)
   EXPECT_EQ(i.dtype(), float32);
-  EXPECT_TRUE(allclose(i, {1.0, 1.5}, 0, 0));
+  EXPECT_TRUE(close_values(i, {1.0, 1.5}, 0, 0));
 }
 
 TEST(ExprTest, ItemEvalAndPrinting) {

@@ -80,7 +80,7 @@ std::vector<ErrorCase> error_cases() {
       ERR("reshape_two_minus_ones", IA, ({"[reshape]", "-1"}), reshape(f23(), {-1, -1})),
       ERR("reshape_cannot_infer", IA, ({"[reshape]"}), reshape(f23(), {-1, 4})),
       ERR("reshape_negative_dim", IA, ({"[reshape]"}), reshape(f23(), {-2, -3})),
-      ERR("flatten_axis_out_of_range", IA, ({"[flatten]"}), flatten(f23(), 0, 2)),
+      ERR("flatten_start_past_last_axis", IA, ({"[flatten]", "(2,3)"}), flatten(f23(), 2, 3)),
       ERR("flatten_start_after_end", IA, ({"[flatten]"}), flatten(f23(), 1, 0)),
       // transpose family
       ERR("transpose_wrong_axis_count", IA, ({"[transpose]"}), transpose(f23(), {0})),

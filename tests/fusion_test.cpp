@@ -2,6 +2,9 @@
 // compilation per expression signature, and the same numbers as the unfused ops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 #include "tessera/gpu.hpp"
 #include "tessera/tessera.hpp"
 #include "test_util.hpp"
@@ -26,9 +29,16 @@ int count_nodes(const mx::array& a) {
 
 auto chain(const mx::array& x) { return mx::sin(x) * 2 + mx::exp(-x * x) * x; }
 
+// Every intermediate is kept in a variable, so no call folds into the next (a result used
+// once would: see FunctionCallsFold).
 mx::array chain_unfused(const mx::array& x, mx::StreamOrDevice s) {
-  mx::array e = mx::exp(mx::negative(mx::multiply(x, x, s), s), s);
-  return mx::add(mx::multiply(mx::sin(x, s), mx::array(2.0f), s), mx::multiply(e, x, s), s);
+  mx::array xx = mx::multiply(x, x, s);
+  mx::array n = mx::negative(xx, s);
+  mx::array e = mx::exp(n, s);
+  mx::array sn = mx::sin(x, s);
+  mx::array two = mx::multiply(sn, mx::array(2.0f), s);
+  mx::array ex = mx::multiply(e, x, s);
+  return mx::add(two, ex, s);
 }
 
 std::vector<mx::Device> devices() {
@@ -50,12 +60,45 @@ TEST(Fusion, ChainIsOneNode) {
   EXPECT_EQ(count_nodes(chain_unfused(x, {})), 7);
 }
 
+TEST(Fusion, FunctionCallsFold) {
+  mx::array x = mx::test::random_array({64}, 4);
+  // A function result used once is folded into the op that consumes it.
+  mx::array y = mx::exp(mx::sin(x));
+  EXPECT_EQ(count_nodes(y), 1);
+  EXPECT_STREQ(y.primitive().name(), "Fused(Sin,Exp)");
+  EXPECT_EQ(y.inputs().size(), 1u);
+  EXPECT_EQ(count_nodes(mx::sqrt(x) * 2 + mx::abs(x)), 1);
+  // A result someone else holds stays a node (folding it would compute it twice).
+  mx::array s = mx::sin(x);
+  mx::array z = mx::exp(s);
+  EXPECT_EQ(count_nodes(z), 2);
+  EXPECT_STREQ(z.primitive().name(), "Exp");
+  // Nor is a node on another stream folded: the op runs where it was asked to.
+  mx::Stream other = mx::new_stream(mx::Device::cpu);
+  mx::array w = mx::exp(mx::sin(x, other), mx::default_stream(mx::Device::cpu));
+  EXPECT_EQ(count_nodes(w), 2);
+  // A chain folded call by call stops growing at a bounded program size.
+  mx::array a = x;
+  for (int i = 0; i < 200; ++i) a = mx::tanh(std::move(a));
+  const std::string name = a.primitive().name();
+  EXPECT_LE(std::count(name.begin(), name.end(), ','), 63);
+  EXPECT_GT(count_nodes(a), 1);
+  // Folded or not, the values are the same.
+  mx::array ref = x;
+  for (int i = 0; i < 200; ++i) {
+    mx::array next = mx::tanh(ref, mx::default_device());
+    ref = next;
+  }
+  EXPECT_TRUE(mx::test::arrays_close(a, ref, 1e-6, 1e-7));
+  EXPECT_TRUE(mx::test::arrays_close(y, mx::exp(s), 1e-6, 1e-7));
+}
+
 TEST(Fusion, SameValuesAsUnfusedOnEveryDevice) {
   for (auto d : devices()) {
     mx::array x = mx::test::random_array({4096}, 5, mx::float32, -3, 3);
     mx::array fused = chain(x).materialize(d);
     mx::array unfused = chain_unfused(x, d);
-    EXPECT_TRUE(mx::test::allclose(fused.to_vector<double>(), unfused.to_vector<double>(), 1e-6, 1e-6))
+    EXPECT_TRUE(mx::test::close_values(fused.to_vector<double>(), unfused.to_vector<double>(), 1e-6, 1e-6))
         << "device " << (d.type == mx::Device::gpu ? "gpu" : "cpu");
   }
 }
@@ -94,10 +137,10 @@ TEST(Fusion, FusedNodesDifferentiate) {
   for (double v : xs) expect.push_back(2 * std::cos(v) + std::exp(-v * v) * (1 - 2 * v * v));
   // On the GPU, float64 transcendentals run in float32 (GLSL has none in double precision).
   const double tol = mx::default_device() == mx::Device(mx::Device::gpu) ? 1e-6 : 1e-12;
-  EXPECT_TRUE(mx::test::allclose(g.to_vector<double>(), expect, tol, tol));
+  EXPECT_TRUE(mx::test::close_values(g.to_vector<double>(), expect, tol, tol));
   // jvp along ones equals the same derivative.
   auto [out, tan] = mx::jvp([](const mx::array& v) { return mx::array(chain(v)); }, x, mx::ones_like(x));
-  EXPECT_TRUE(mx::test::allclose(tan.to_vector<double>(), expect, tol, tol));
+  EXPECT_TRUE(mx::test::close_values(tan.to_vector<double>(), expect, tol, tol));
 }
 
 }  // namespace

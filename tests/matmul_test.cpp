@@ -15,7 +15,7 @@
 namespace {
 
 using namespace tessera;
-using tessera::test::allclose;
+using tessera::test::close_values;
 using tessera::test::check_grads;
 using tessera::test::random_array;
 using tessera::test::throws_with;
@@ -71,9 +71,9 @@ TEST(MatmulTest, MatricesOfManySizes) {
     array c = matmul(a, b);
     EXPECT_EQ(c.shape(), (Shape{s[0], s[2]}));
     EXPECT_EQ(c.dtype(), float32);
-    EXPECT_TRUE(allclose(c, ref_matmul(a, b), 1e-5, 1e-5)) << s[0] << "x" << s[1] << "x" << s[2];
+    EXPECT_TRUE(close_values(c, ref_matmul(a, b), 1e-5, 1e-5)) << s[0] << "x" << s[1] << "x" << s[2];
     array d = matmul(a.astype(float64), b.astype(float64));
-    EXPECT_TRUE(allclose(d, ref_matmul(a, b), 1e-12, 1e-12));
+    EXPECT_TRUE(close_values(d, ref_matmul(a, b), 1e-12, 1e-12));
   }
 }
 
@@ -82,16 +82,16 @@ TEST(MatmulTest, OneDimensionalOperands) {
   array m = random_array({3, 4}, 3), n = random_array({4, 5}, 4);
   array bm = random_array({2, 3, 4}, 5);
   EXPECT_EQ(matmul(v, w).shape(), Shape{});
-  EXPECT_TRUE(allclose(matmul(v, w), ref_matmul(v, w)));
+  EXPECT_TRUE(close_values(matmul(v, w), ref_matmul(v, w)));
   EXPECT_EQ(matmul(v, n).shape(), Shape{5});
-  EXPECT_TRUE(allclose(matmul(v, n), ref_matmul(v, n)));
+  EXPECT_TRUE(close_values(matmul(v, n), ref_matmul(v, n)));
   EXPECT_EQ(matmul(m, w).shape(), Shape{3});
-  EXPECT_TRUE(allclose(matmul(m, w), ref_matmul(m, w)));
+  EXPECT_TRUE(close_values(matmul(m, w), ref_matmul(m, w)));
   EXPECT_EQ(matmul(bm, w).shape(), (Shape{2, 3}));
-  EXPECT_TRUE(allclose(matmul(bm, w), ref_matmul(bm, w)));
+  EXPECT_TRUE(close_values(matmul(bm, w), ref_matmul(bm, w)));
   array bn = random_array({2, 4, 5}, 6);
   EXPECT_EQ(matmul(v, bn).shape(), (Shape{2, 5}));
-  EXPECT_TRUE(allclose(matmul(v, bn), ref_matmul(v, bn)));
+  EXPECT_TRUE(close_values(matmul(v, bn), ref_matmul(v, bn)));
 }
 
 TEST(MatmulTest, BatchBroadcasting) {
@@ -99,36 +99,36 @@ TEST(MatmulTest, BatchBroadcasting) {
   array b = random_array({5, 4, 2}, 8);
   array c = matmul(a, b);
   EXPECT_EQ(c.shape(), (Shape{2, 5, 3, 2}));
-  EXPECT_TRUE(allclose(c, ref_matmul(a, b), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(c, ref_matmul(a, b), 1e-5, 1e-5));
   array d = random_array({3, 4}, 9);
   array e = random_array({6, 4, 7}, 10);
-  EXPECT_TRUE(allclose(matmul(d, e), ref_matmul(d, e), 1e-5, 1e-5));
-  EXPECT_TRUE(allclose(matmul(swapaxes(e, 1, 2), d.T()), ref_matmul(swapaxes(e, 1, 2), d.T()),
+  EXPECT_TRUE(close_values(matmul(d, e), ref_matmul(d, e), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(swapaxes(e, 1, 2), d.T()), ref_matmul(swapaxes(e, 1, 2), d.T()),
                        1e-5, 1e-5));
   // Many small matrices (the batch loop runs in parallel).
   array f = random_array({300, 5, 6}, 11), g = random_array({300, 6, 4}, 12);
-  EXPECT_TRUE(allclose(matmul(f, g), ref_matmul(f, g), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(f, g), ref_matmul(f, g), 1e-5, 1e-5));
 }
 
 TEST(MatmulTest, OperandLayouts) {
   array a = random_array({40, 30}, 13), b = random_array({50, 40}, 14);
   // Transposed views (unit stride along the rows): passed with CblasTrans.
-  EXPECT_TRUE(allclose(matmul(a.T(), b.T()), ref_matmul(a.T(), b.T()), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(a.T(), b.T()), ref_matmul(a.T(), b.T()), 1e-5, 1e-5));
   // Sliced views with a unit inner stride: passed with their leading dimension.
   array as = slice(a, {0, 5}, {40, 25});  // (40,20), row stride 30
   array bs = slice(b, {3, 0}, {23, 40});  // (20,40)
-  EXPECT_TRUE(allclose(matmul(as, bs), ref_matmul(as, bs), 1e-5, 1e-5));
-  EXPECT_TRUE(allclose(matmul(bs, as), ref_matmul(bs, as), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(as, bs), ref_matmul(as, bs), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(bs, as), ref_matmul(bs, as), 1e-5, 1e-5));
   // No unit stride at all: copied.
   array ast = slice(a, {0, 0}, {40, 30}, {2, 3});  // (20,10)
   array bst = slice(b, {0, 0}, {50, 40}, {5, 2});  // (10,20)
-  EXPECT_TRUE(allclose(matmul(ast, bst), ref_matmul(ast, bst), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(ast, bst), ref_matmul(ast, bst), 1e-5, 1e-5));
   // Broadcast rows (stride 0) and batched transposes.
   array row = broadcast_to(random_array({1, 30}, 15), {8, 30});
-  EXPECT_TRUE(allclose(matmul(row, a.T()), ref_matmul(row, a.T()), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(row, a.T()), ref_matmul(row, a.T()), 1e-5, 1e-5));
   array t3 = transpose(random_array({4, 6, 5}, 16), {0, 2, 1});  // (4,5,6)
   array u3 = transpose(random_array({6, 4, 3}, 17), {1, 0, 2});  // (4,6,3), batch stride 3
-  EXPECT_TRUE(allclose(matmul(t3, u3), ref_matmul(t3, u3), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(t3, u3), ref_matmul(t3, u3), 1e-5, 1e-5));
 }
 
 TEST(MatmulTest, Dtypes) {
@@ -137,13 +137,13 @@ TEST(MatmulTest, Dtypes) {
   for (Dtype t : {float16, bfloat16}) {
     array c = matmul(a.astype(t), b.astype(t));
     EXPECT_EQ(c.dtype(), t);
-    EXPECT_TRUE(allclose(c, ref_matmul(a.astype(t), b.astype(t)), t == float16 ? 2e-3 : 1e-2,
+    EXPECT_TRUE(close_values(c, ref_matmul(a.astype(t), b.astype(t)), t == float16 ? 2e-3 : 1e-2,
                          t == float16 ? 2e-3 : 1e-2));
   }
   EXPECT_EQ(matmul(a.astype(float16), b).dtype(), float32);
   EXPECT_EQ(matmul(a.astype(bfloat16), b.astype(float16)).dtype(), float32);
   EXPECT_EQ(matmul(a, b.astype(float64)).dtype(), float64);
-  EXPECT_TRUE(allclose(matmul(a.astype(float16), b), ref_matmul(a.astype(float16), b), 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(matmul(a.astype(float16), b), ref_matmul(a.astype(float16), b), 1e-5, 1e-5));
   for (Dtype t : {int32, uint8, bool_, int64, complex64}) {
     EXPECT_TRUE(throws_with<std::invalid_argument>([&] { matmul(a.astype(t), b); },
                                                    {"[matmul]", to_string(t)}))
@@ -171,7 +171,7 @@ TEST(MatmulTest, Errors) {
 TEST(MatmulTest, EmptyDimensions) {
   array c = matmul(zeros({3, 0}), zeros({0, 4}));
   EXPECT_EQ(c.shape(), (Shape{3, 4}));
-  EXPECT_TRUE(allclose(c, std::vector<double>(12, 0.0), 0, 0));
+  EXPECT_TRUE(close_values(c, std::vector<double>(12, 0.0), 0, 0));
   EXPECT_EQ(matmul(zeros({0, 5}), zeros({5, 4})).shape(), (Shape{0, 4}));
   EXPECT_EQ(matmul(zeros({0, 2, 5}), zeros({5, 4})).shape(), (Shape{0, 2, 4}));
   EXPECT_EQ(matmul(zeros({0, 2, 5}), zeros({5, 4})).to_vector<float>().size(), 0u);
@@ -188,10 +188,10 @@ TEST(MatmulTest, Addmm) {
     r2[i] = 2.0 * ab[i] - 0.5 * c2v[i];
     r3[i] = 3.0 * ab[i];
   }
-  EXPECT_TRUE(allclose(addmm(c, a, b), r1, 1e-5, 1e-5));
-  EXPECT_TRUE(allclose(addmm(c2, a, b, 2.f, -0.5f), r2, 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(addmm(c, a, b), r1, 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(addmm(c2, a, b, 2.f, -0.5f), r2, 1e-5, 1e-5));
   array r = addmm(c2, a, b, 3.f, 0.f);
-  EXPECT_TRUE(allclose(r, r3, 1e-5, 1e-5));
+  EXPECT_TRUE(close_values(r, r3, 1e-5, 1e-5));
   EXPECT_EQ(r.shape(), (Shape{3, 5}));
   // The product's dtype, whatever c's.
   EXPECT_EQ(addmm(c.astype(float32), a.astype(float16), b.astype(float16)).dtype(), float16);

@@ -19,7 +19,7 @@
 namespace {
 
 using namespace tessera;
-using tessera::test::allclose;
+using tessera::test::close_values;
 using tessera::test::check_grads;
 using tessera::test::random_array;
 using tessera::test::throws_with;
@@ -121,7 +121,7 @@ TEST(ReduceTest, AllOpsAllAxesFloat32) {
         array r = apply(op, x, axes, keep);
         EXPECT_EQ(r.shape(), out_shape(shape, axes, keep));
         EXPECT_EQ(r.dtype(), float32);
-        EXPECT_TRUE(allclose(r, ref_reduce(xv, shape, axes, op), 1e-5, 1e-6))
+        EXPECT_TRUE(close_values(r, ref_reduce(xv, shape, axes, op), 1e-5, 1e-6))
             << "op " << static_cast<int>(op) << " axes size " << axes.size() << " keep " << keep;
       }
     }
@@ -130,9 +130,9 @@ TEST(ReduceTest, AllOpsAllAxesFloat32) {
 
 TEST(ReduceTest, AllAnyAndNoAxisOverloads) {
   array x = array({0.f, 1.f, 2.f, 0.f, 3.f, 4.f}, {2, 3});
-  EXPECT_TRUE(allclose(all(x, 1), {0, 0}));
-  EXPECT_TRUE(allclose(any(x, 0), {0, 1, 1}));
-  EXPECT_TRUE(allclose(all(x, 0), {0, 1, 1}));
+  EXPECT_TRUE(close_values(all(x, 1), {0, 0}));
+  EXPECT_TRUE(close_values(any(x, 0), {0, 1, 1}));
+  EXPECT_TRUE(close_values(all(x, 0), {0, 1, 1}));
   EXPECT_EQ(all(x).dtype(), bool_);
   EXPECT_EQ(all(x).shape(), Shape{});
   EXPECT_EQ(any(x, true).shape(), (Shape{1, 1}));
@@ -168,13 +168,13 @@ TEST(ReduceTest, LayoutPaths) {
     array x = random_array(c.shape, 7, float32, 0.5, 1.5);
     auto xv = dense(x);
     for (R op : {R::sum, R::max, R::min, R::all}) {
-      EXPECT_TRUE(allclose(apply(op, x, c.axes, true), ref_reduce(xv, c.shape, c.axes, op), 2e-5,
+      EXPECT_TRUE(close_values(apply(op, x, c.axes, true), ref_reduce(xv, c.shape, c.axes, op), 2e-5,
                            1e-5))
           << shape_string(c.shape) << " op " << static_cast<int>(op);
     }
     // Integer path (exact).
     array xi = random_array(c.shape, 8, int32, -100, 100);
-    EXPECT_TRUE(allclose(sum(xi, c.axes, true), ref_reduce(dense(xi), c.shape, c.axes, R::sum),
+    EXPECT_TRUE(close_values(sum(xi, c.axes, true), ref_reduce(dense(xi), c.shape, c.axes, R::sum),
                          0, 0));
   }
 }
@@ -193,12 +193,12 @@ TEST(ReduceTest, LayoutPathsAllDtypes) {
         if (t == int8) v = static_cast<int8_t>(static_cast<int64_t>(v));
       }
       const double rtol = t == float16 ? 1e-3 : (t == bfloat16 ? 8e-3 : 0);
-      EXPECT_TRUE(allclose(sum(x, axes), ref, rtol, 0));
-      EXPECT_TRUE(allclose(any(x, axes), ref_reduce(xv, shape, axes, R::any), 0, 0));
-      EXPECT_TRUE(allclose(all(x, axes), ref_reduce(xv, shape, axes, R::all), 0, 0));
+      EXPECT_TRUE(close_values(sum(x, axes), ref, rtol, 0));
+      EXPECT_TRUE(close_values(any(x, axes), ref_reduce(xv, shape, axes, R::any), 0, 0));
+      EXPECT_TRUE(close_values(all(x, axes), ref_reduce(xv, shape, axes, R::all), 0, 0));
       if (t != complex64) {
-        EXPECT_TRUE(allclose(max(x, axes), ref_reduce(xv, shape, axes, R::max), 0, 0));
-        EXPECT_TRUE(allclose(min(x, axes), ref_reduce(xv, shape, axes, R::min), 0, 0));
+        EXPECT_TRUE(close_values(max(x, axes), ref_reduce(xv, shape, axes, R::max), 0, 0));
+        EXPECT_TRUE(close_values(min(x, axes), ref_reduce(xv, shape, axes, R::min), 0, 0));
       }
     }
   }
@@ -214,7 +214,7 @@ TEST(ReduceTest, NonContiguousInputs) {
     auto xv = dense(x);
     for (auto& axes : kAxes3) {
       for (R op : {R::sum, R::max, R::mean}) {
-        EXPECT_TRUE(allclose(apply(op, x, axes, true), ref_reduce(xv, x.shape(), axes, op), 1e-5,
+        EXPECT_TRUE(close_values(apply(op, x, axes, true), ref_reduce(xv, x.shape(), axes, op), 1e-5,
                              1e-5))
             << shape_string(x.shape()) << " op " << static_cast<int>(op);
       }
@@ -233,15 +233,15 @@ TEST(ReduceTest, DtypeRules) {
     SCOPED_TRACE(to_string(t));
     Dtype sum_t = t == bool_ ? int32 : t;
     EXPECT_EQ(sum(x, 1).dtype(), sum_t);
-    EXPECT_TRUE(allclose(sum(x, 1), {2, 2}));
+    EXPECT_TRUE(close_values(sum(x, 1), {2, 2}));
     EXPECT_EQ(prod(x, 0).dtype(), sum_t);
-    EXPECT_TRUE(allclose(prod(x, 0), {1, 0, 1}));
+    EXPECT_TRUE(close_values(prod(x, 0), {1, 0, 1}));
     Dtype mean_t = issubdtype(t, inexact) ? t : float32;
     EXPECT_EQ(mean(x).dtype(), mean_t);
-    EXPECT_TRUE(allclose(mean(x), {4.0 / 6.0}, 1e-2, 1e-3));
+    EXPECT_TRUE(close_values(mean(x), {4.0 / 6.0}, 1e-2, 1e-3));
     EXPECT_EQ(all(x, 0).dtype(), bool_);
-    EXPECT_TRUE(allclose(all(x, 0), {1, 0, 1}));
-    EXPECT_TRUE(allclose(any(x, 1), {1, 1}));
+    EXPECT_TRUE(close_values(all(x, 0), {1, 0, 1}));
+    EXPECT_TRUE(close_values(any(x, 1), {1, 1}));
     if (t == complex64) {
       EXPECT_THROW(max(x), std::invalid_argument);
       EXPECT_THROW(min(x, 0), std::invalid_argument);
@@ -250,8 +250,8 @@ TEST(ReduceTest, DtypeRules) {
       EXPECT_THROW(logsumexp(x), std::invalid_argument);
     } else {
       EXPECT_EQ(max(x, 1).dtype(), t);
-      EXPECT_TRUE(allclose(max(x, 0), {1, 0, 1}));
-      EXPECT_TRUE(allclose(min(x, 0), {1, 0, 1}));
+      EXPECT_TRUE(close_values(max(x, 0), {1, 0, 1}));
+      EXPECT_TRUE(close_values(min(x, 0), {1, 0, 1}));
       EXPECT_EQ(argmax(x, 1).dtype(), uint32);
       EXPECT_EQ(argmax(x, 1).to_vector<uint32_t>(), (std::vector<uint32_t>{0, 0}));
       EXPECT_EQ(argmin(x, 1).to_vector<uint32_t>(), (std::vector<uint32_t>{1, 1}));
@@ -298,17 +298,17 @@ TEST(ReduceTest, HalfPrecisionAccumulatesInFloat32) {
     EXPECT_NEAR(s.item<float>(), 4096 * v, 4096 * v * (t == float16 ? 1e-3 : 8e-3));
     EXPECT_NEAR(mean(x).item<float>(), v, v * 1e-2);
     EXPECT_EQ(mean(x).dtype(), t);
-    EXPECT_TRUE(allclose(softmax(full({2, 1000}, 1.f, t), 1, true), std::vector<double>(2000, 1e-3),
+    EXPECT_TRUE(close_values(softmax(full({2, 1000}, 1.f, t), 1, true), std::vector<double>(2000, 1e-3),
                          1e-2, 1e-5));
   }
 }
 
 TEST(ReduceTest, EmptyReductions) {
   array e = zeros({0, 3});
-  EXPECT_TRUE(allclose(sum(e, 0), {0, 0, 0}));
-  EXPECT_TRUE(allclose(prod(e, 0), {1, 1, 1}));
-  EXPECT_TRUE(allclose(all(e, 0), {1, 1, 1}));
-  EXPECT_TRUE(allclose(any(e, 0), {0, 0, 0}));
+  EXPECT_TRUE(close_values(sum(e, 0), {0, 0, 0}));
+  EXPECT_TRUE(close_values(prod(e, 0), {1, 1, 1}));
+  EXPECT_TRUE(close_values(all(e, 0), {1, 1, 1}));
+  EXPECT_TRUE(close_values(any(e, 0), {0, 0, 0}));
   EXPECT_TRUE(std::isnan(mean(e).item<float>()));
   EXPECT_EQ(sum(e, 1).shape(), Shape{0});  // nothing reduced over an empty kept axis
   EXPECT_EQ(max(e, 1).shape(), Shape{0});
@@ -446,21 +446,21 @@ TEST(ReduceTest, Softmax) {
     for (int j = 0; j < 1000; ++j) t += std::exp(xv[i * 1000 + j] - m);
     for (int j = 0; j < 1000; ++j) ref[i * 1000 + j] = std::exp(xv[i * 1000 + j] - m) / t;
   }
-  EXPECT_TRUE(allclose(s, ref, 1e-5, 1e-9));
+  EXPECT_TRUE(close_values(s, ref, 1e-5, 1e-9));
   // Several axes, all axes, axis 0.
   array y = random_array({3, 4, 5}, 12);
-  EXPECT_TRUE(allclose(sum(softmax(y, {0, 2}), {0, 2}), std::vector<double>(4, 1.0), 1e-6, 1e-6));
+  EXPECT_TRUE(close_values(sum(softmax(y, {0, 2}), {0, 2}), std::vector<double>(4, 1.0), 1e-6, 1e-6));
   EXPECT_NEAR(sum(softmax(y)).item<float>(), 1.0f, 1e-6f);
-  EXPECT_TRUE(allclose(sum(softmax(y, 0), 0), std::vector<double>(20, 1.0), 1e-6, 1e-6));
+  EXPECT_TRUE(close_values(sum(softmax(y, 0), 0), std::vector<double>(20, 1.0), 1e-6, 1e-6));
   // Large inputs do not overflow; -inf entries get 0.
   const float inf = std::numeric_limits<float>::infinity();
-  EXPECT_TRUE(allclose(softmax(array({1e4f, 1e4f, -inf}), 0), {0.5, 0.5, 0.0}));
+  EXPECT_TRUE(close_values(softmax(array({1e4f, 1e4f, -inf}), 0), {0.5, 0.5, 0.0}));
   // float16: plain and precise agree within half precision and keep the dtype.
   array h = random_array({8, 100}, 13, float16, -5, 5);
   array sp = softmax(h, 1, true), sn = softmax(h, 1);
   EXPECT_EQ(sp.dtype(), float16);
   EXPECT_EQ(sn.dtype(), float16);
-  EXPECT_TRUE(allclose(values(sn), values(sp), 2e-2, 1e-4));
+  EXPECT_TRUE(close_values(values(sn), values(sp), 2e-2, 1e-4));
   auto hrows = sum(sp.astype(float32), 1).to_vector<float>();
   for (float r : hrows) EXPECT_NEAR(r, 1.0f, 2e-3f);
 }
@@ -500,10 +500,10 @@ TEST(ReduceTest, MaxGradientSplitsTies) {
   array x = array({1.0, 3.0, 3.0, 2.0, 5.0, 5.0, 5.0, 0.0}, {2, 4}, float64);
   auto f = [](const array& a) { return sum(max(a, 1)); };
   auto [out, g] = vjp(f, x, array(1.0, float64));
-  EXPECT_TRUE(allclose(g, {0, 0.5, 0.5, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3, 0}, 1e-12, 1e-12));
+  EXPECT_TRUE(close_values(g, {0, 0.5, 0.5, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3, 0}, 1e-12, 1e-12));
   auto fm = [](const array& a) { return min(a, 0); };
   auto [out2, g2] = vjp(fm, x, array({1.0, 1.0, 1.0, 1.0}, float64));
-  EXPECT_TRUE(allclose(g2, {1, 1, 1, 0, 0, 0, 0, 1}, 1e-12, 1e-12));
+  EXPECT_TRUE(close_values(g2, {1, 1, 1, 0, 0, 0, 0, 1}, 1e-12, 1e-12));
 }
 
 TEST(ReduceTest, ZeroGradients) {
@@ -513,7 +513,7 @@ TEST(ReduceTest, ZeroGradients) {
     array ct = ones(probe.shape(), probe.dtype());
     auto [o, g] = vjp(f, x, ct);
     EXPECT_EQ(g.shape(), x.shape());
-    EXPECT_TRUE(allclose(g, std::vector<double>(12, 0.0), 0, 0));
+    EXPECT_TRUE(close_values(g, std::vector<double>(12, 0.0), 0, 0));
   };
   expect_zero([](const array& a) { return all(a, 1); });
   expect_zero([](const array& a) { return any(a); });
@@ -522,14 +522,14 @@ TEST(ReduceTest, ZeroGradients) {
   expect_zero([](const array& a) { return stop_gradient(a); });
   // jvp: stop_gradient gives zero tangents, values pass through.
   auto [o, t] = jvp([](const array& a) { return stop_gradient(a); }, x, ones({3, 4}, float64));
-  EXPECT_TRUE(allclose(t, std::vector<double>(12, 0.0), 0, 0));
-  EXPECT_TRUE(allclose(o, values(x), 0, 0));
+  EXPECT_TRUE(close_values(t, std::vector<double>(12, 0.0), 0, 0));
+  EXPECT_TRUE(close_values(o, values(x), 0, 0));
   auto [o2, t2] = jvp([](const array& a) { return argmax(a, 1); }, x, ones({3, 4}, float64));
   EXPECT_EQ(t2.shape(), Shape{3});
   // The primitive's rule directly, through the node.
   array a = argmax(x, 1, true);
   auto direct = a.primitive().vjp(a.inputs(), {ones(a.shape(), float64)}, {0}, {a});
-  EXPECT_TRUE(allclose(direct[0], std::vector<double>(12, 0.0), 0, 0));
+  EXPECT_TRUE(close_values(direct[0], std::vector<double>(12, 0.0), 0, 0));
 }
 
 TEST(ReduceTest, StopGradientSharesBuffer) {

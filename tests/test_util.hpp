@@ -41,7 +41,7 @@ inline std::vector<double> values(array a) { return a.to_vector<double>(); }
 
 // |actual - expected| <= atol + rtol * |expected| elementwise; NaNs must match NaNs and
 // infinities must match exactly.
-inline ::testing::AssertionResult allclose(const std::vector<double>& actual,
+inline ::testing::AssertionResult close_values(const std::vector<double>& actual,
                                            const std::vector<double>& expected,
                                            double rtol = 1e-5, double atol = 1e-6) {
   if (actual.size() != expected.size()) {
@@ -62,9 +62,9 @@ inline ::testing::AssertionResult allclose(const std::vector<double>& actual,
   }
   return ::testing::AssertionSuccess();
 }
-inline ::testing::AssertionResult allclose(array actual, const std::vector<double>& expected,
+inline ::testing::AssertionResult close_values(array actual, const std::vector<double>& expected,
                                            double rtol = 1e-5, double atol = 1e-6) {
-  return allclose(values(actual), expected, rtol, atol);
+  return close_values(values(actual), expected, rtol, atol);
 }
 
 using Fn = std::function<array(const std::vector<array>&)>;
@@ -108,7 +108,7 @@ inline ::testing::AssertionResult check_grads(const Fn& f, const std::vector<arr
       for (size_t j = 0; j < yp.size(); ++j) d += c[j] * (yp[j] - ym[j]) / (2 * h);
       fd[k] = d;
     }
-    auto r = allclose(g, fd, tol, tol);
+    auto r = close_values(g, fd, tol, tol);
     if (!r) return r << " (vjp of input " << i << ")";
     tangents.push_back(uniform(xs[i].size(), seed + 7 + static_cast<unsigned>(i)));
   }
@@ -135,7 +135,7 @@ inline ::testing::AssertionResult check_grads(const Fn& f, const std::vector<arr
     return ::testing::AssertionFailure() << "jvp has shape " << shape_string(jt[0].shape())
                                          << ", expected " << shape_string(out0.shape());
   }
-  auto r = allclose(values(jt[0]), fd, tol, tol);
+  auto r = close_values(values(jt[0]), fd, tol, tol);
   if (!r) return r << " (jvp)";
   return ::testing::AssertionSuccess();
 }
@@ -143,7 +143,7 @@ inline ::testing::AssertionResult check_grads(const Fn& f, const std::vector<arr
 // ---------------------------------------------------------------------------------------------
 // Arrays compared with arrays (shape, optionally dtype, then values as float64).
 
-inline ::testing::AssertionResult array_allclose(array actual, array expected, double rtol = 1e-5,
+inline ::testing::AssertionResult arrays_close(array actual, array expected, double rtol = 1e-5,
                                                  double atol = 1e-6, bool check_dtype = true) {
   if (actual.shape() != expected.shape()) {
     return ::testing::AssertionFailure() << "shape " << shape_string(actual.shape())
@@ -153,12 +153,12 @@ inline ::testing::AssertionResult array_allclose(array actual, array expected, d
     return ::testing::AssertionFailure() << "dtype " << dtype_name(actual.dtype())
                                          << " != expected " << dtype_name(expected.dtype());
   }
-  return allclose(values(actual), values(expected), rtol, atol);
+  return close_values(values(actual), values(expected), rtol, atol);
 }
 
 // Exact equality of shape, dtype and values (NaN equals NaN).
-inline ::testing::AssertionResult array_equal(array actual, array expected) {
-  return array_allclose(std::move(actual), std::move(expected), 0.0, 0.0, true);
+inline ::testing::AssertionResult arrays_equal(array actual, array expected) {
+  return arrays_close(std::move(actual), std::move(expected), 0.0, 0.0, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,12 +202,20 @@ inline Shape parse_fixture_shape(const std::string& s) {
   return shape;
 }
 
+// $TESSERA_FIXTURES_DIR/<file> when the variable is set (CTest sets it), otherwise
+// tests/fixtures/<file> found from the working directory or one of its parents (a run from the
+// source tree or from a build folder inside it). Never a path baked in at build time: the
+// binary keeps working when the tree moves.
 inline std::string fixture_path(const std::string& file) {
-#ifdef TESSERA_FIXTURES_DIR
-  return std::string(TESSERA_FIXTURES_DIR) + "/" + file;
-#else
-  return "tests/fixtures/" + file;
-#endif
+  if (const char* dir = std::getenv("TESSERA_FIXTURES_DIR"); dir && *dir) {
+    return std::string(dir) + "/" + file;
+  }
+  std::string up;
+  for (int depth = 0; depth < 6; ++depth, up += "../") {
+    std::string candidate = up + "tests/fixtures/" + file;
+    if (std::ifstream(candidate)) return candidate;
+  }
+  return "tests/fixtures/" + file;  // the error names the path it tried
 }
 
 // Reads every case of a fixture file; throws std::runtime_error when the file is missing or
@@ -316,7 +324,7 @@ inline ::testing::AssertionResult check_grad(const Fn& f, const std::vector<arra
                                          << grads.size() << " cotangents";
   }
   {
-    auto r = allclose(values(outs[0]), y0, 1e-12, 1e-12);
+    auto r = close_values(values(outs[0]), y0, 1e-12, 1e-12);
     if (!r) return r << " (vjp's primal output differs from f(x))";
   }
   std::vector<std::vector<double>> xs, g;
@@ -349,7 +357,7 @@ inline ::testing::AssertionResult check_grad(const Fn& f, const std::vector<arra
       fd[k] = d;
       fd_plain[k] = plain;  // the gradient itself when the output is a scalar
     }
-    auto r = allclose(g[i], fd, rtol, atol);
+    auto r = close_values(g[i], fd, rtol, atol);
     if (!r) return r << " (vjp of input " << i << " vs central differences)";
     fd_grads.push_back(std::move(fd_plain));
   }
@@ -378,13 +386,13 @@ inline ::testing::AssertionResult check_grad(const Fn& f, const std::vector<arra
   for (size_t j = 0; j < yp.size(); ++j) fd[j] = (yp[j] - ym[j]) / (2 * h);
   std::vector<double> jtv = values(jt[0]);
   {
-    auto r = allclose(jtv, fd, rtol, atol);
+    auto r = close_values(jtv, fd, rtol, atol);
     if (!r) return r << " (jvp vs central differences)";
   }
   double c_dot_jt = 0;
   for (size_t j = 0; j < jtv.size(); ++j) c_dot_jt += c[j] * jtv[j];
   {
-    auto r = allclose(std::vector<double>{c_dot_jt}, std::vector<double>{vjp_dot_t}, 1e-9, 1e-9);
+    auto r = close_values(std::vector<double>{c_dot_jt}, std::vector<double>{vjp_dot_t}, 1e-9, 1e-9);
     if (!r) return r << " (<c, jvp(t)> differs from <vjp(c), t>)";
   }
 
@@ -395,14 +403,14 @@ inline ::testing::AssertionResult check_grad(const Fn& f, const std::vector<arra
     auto gr = grad(f, argnums)(inputs);
     auto [v, gv] = value_and_grad(f, argnums)(inputs);
     {
-      auto r = allclose(values(v), y0, 1e-12, 1e-12);
+      auto r = close_values(values(v), y0, 1e-12, 1e-12);
       if (!r) return r << " (value_and_grad's value)";
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
       const std::vector<double>& expect = fd_grads[i];
-      auto r = allclose(values(gr[i]), expect, rtol, atol);
+      auto r = close_values(values(gr[i]), expect, rtol, atol);
       if (!r) return r << " (grad of input " << i << ")";
-      r = allclose(values(gv[i]), expect, rtol, atol);
+      r = close_values(values(gv[i]), expect, rtol, atol);
       if (!r) return r << " (value_and_grad's gradient of input " << i << ")";
     }
   }

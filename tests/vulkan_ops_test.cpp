@@ -91,7 +91,7 @@ double default_rtol(Dtype t) {
       cv.push_back(c[i].real());
       cv.push_back(c[i].imag());
     }
-    return test::allclose(gv, cv, rtol, atol);
+    return test::close_values(gv, cv, rtol, atol);
   }
   if (t == uint64) {
     auto g = gpu.to_vector<uint64_t>();
@@ -109,7 +109,7 @@ double default_rtol(Dtype t) {
     }
     return ::testing::AssertionSuccess();
   }
-  return test::allclose(test::values(gpu), test::values(cpu), rtol, atol);
+  return test::close_values(test::values(gpu), test::values(cpu), rtol, atol);
 }
 
 // Test data of `dtype`: integers in a small range (unsigned from 0), bool as 0/1, floats in
@@ -676,7 +676,7 @@ TEST_F(VulkanOps, ArraysPastTheBindingRangeComputeInWindows) {
   EXPECT_EQ(max(g, false, GPU).item<int32_t>(), rows * cols - 1);
   // Matmul splits along M: each output row is a sum of up to 1000 float32 products.
   array w = full({cols, 2}, 0.5f, GPU);
-  EXPECT_TRUE(tessera::test::allclose(matmul(astype(g, float32, GPU), w, GPU),
+  EXPECT_TRUE(tessera::test::close_values(matmul(astype(g, float32, GPU), w, GPU),
                                       tessera::test::values(matmul(astype(c, float32, CPU), w, CPU)), 1e-4, 0));
   // Arg-reductions: whole rows per window (axis 1), and rows reduced in parts whose winners are
   // reduced again (axis 0, and the flattened array: one row past the range). The values are

@@ -21,3 +21,12 @@ uint64_t kernel_compiles();
 uint64_t validation_messages();
 
 }  // namespace tessera::gpu
+
+// MLX's other GPU back ends do not exist here: code that asks gets `false` and takes its
+// portable path. Tessera's GPU is the Vulkan device above (tessera::gpu).
+namespace tessera::metal {
+inline bool is_available() { return false; }
+}  // namespace tessera::metal
+namespace tessera::cuda {
+inline bool is_available() { return false; }
+}  // namespace tessera::cuda

@@ -75,6 +75,30 @@ array::array(const void* raw, Shape shape, Dtype dtype) : array(std::move(shape)
   }
 }
 
+namespace {
+// Calls the caller's deleter when the constructor is done with its memory, also when it throws
+// (the array took ownership either way).
+struct CallDeleter {
+  void* data;
+  const std::function<void(void*)>& deleter;
+  ~CallDeleter() {
+    if (deleter) deleter(data);
+  }
+};
+}  // namespace
+
+Dtype result_type(const std::vector<array>& arrays) {
+  if (arrays.empty()) throw std::invalid_argument("[result_type] needs at least one array");
+  Dtype t = arrays[0].dtype();
+  for (const array& a : arrays) t = promote_types(t, a.dtype());
+  return t;
+}
+
+array::array(void* data, Shape shape, Dtype dtype, const std::function<void(void*)>& deleter) {
+  CallDeleter done{data, deleter};
+  *this = array(static_cast<const void*>(data), std::move(shape), dtype);
+}
+
 array::array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
              std::vector<array> inputs)
     : desc_(std::make_shared<Desc>()) {

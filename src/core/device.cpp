@@ -101,4 +101,26 @@ Stream to_stream(StreamOrDevice sd) {
   return default_stream(d);
 }
 
+namespace {
+Stream context_target(const StreamOrDevice& s) {
+  if (std::holds_alternative<std::monostate>(s)) {
+    throw std::invalid_argument("[StreamContext] needs a stream or a device");
+  }
+  return to_stream(s);
+}
+}  // namespace
+
+StreamContext::StreamContext(StreamOrDevice s)
+    : previous_device_(default_device()),
+      previous_stream_(default_stream(context_target(s).device)) {
+  Stream target = to_stream(s);
+  set_default_device(target.device);
+  set_default_stream(target);
+}
+
+StreamContext::~StreamContext() {
+  set_default_stream(previous_stream_);
+  set_default_device(previous_device_);
+}
+
 }  // namespace tessera

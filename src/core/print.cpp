@@ -59,7 +59,13 @@ void print_level(std::ostream& os, const T* data, const Shape& shape, const Stri
 
 std::ostream& operator<<(std::ostream& os, const Dtype& d) { return os << dtype_name(d); }
 
-std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << shape_string(s); }
+// MLX's C++ form, "(2)" and "(2,3)", so that programs printing shapes print what they do under
+// MLX. Error messages use shape_string's Python form, "(2,)", which cannot be misread.
+std::ostream& operator<<(std::ostream& os, const Shape& s) {
+  os << "(";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? "," : "") << s[i];
+  return os << ")";
+}
 
 std::ostream& operator<<(std::ostream& os, const array& a_in) {
   array a = make_row_contiguous(a_in);

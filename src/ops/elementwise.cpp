@@ -36,7 +36,7 @@ bool is_float_op(ElemOp op) {
   switch (op) {
     case ElemOp::Exp: case ElemOp::Log: case ElemOp::Log1p: case ElemOp::Sin: case ElemOp::Cos:
     case ElemOp::Tan: case ElemOp::Tanh: case ElemOp::Sqrt: case ElemOp::Rsqrt:
-    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide:
+    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide: case ElemOp::LogAddExp:
       return true;
     default:
       return false;
@@ -110,6 +110,56 @@ int ProgramBuilder::input(const array& a) {
   inputs_.push_back(a);
   program_.input_dtypes.push_back(a.dtype());
   return static_cast<int>(inputs_.size()) - 1;
+}
+
+// Folding limits: a producer's program is copied into each consumer, so a chain folded call by
+// call (`a = exp(std::move(a))` in a loop) must stop growing somewhere; past the limit the
+// producer stays a node of its own.
+constexpr int kMaxFoldedInstructions = 64;
+
+bool ProgramBuilder::can_fold(const array& a) const {
+  if (!fuse_on_ || !a.has_primitive() || a.status() != array::Status::unscheduled) return false;
+  // Held by the caller's leaf only (this check comes first: it is the cheap one).
+  if (a.use_count() != 1) return false;
+  auto* e = dynamic_cast<const Elementwise*>(&a.primitive());
+  if (!e || !(e->stream() == *fuse_on_)) return false;
+  return folded_instructions_ + static_cast<int>(e->program().code.size()) <=
+         kMaxFoldedInstructions;
+}
+
+void ProgramBuilder::collect_leaf(const array& a) {
+  for (auto& f : folded_) {
+    if (f.node.id() == a.id()) return;
+  }
+  if (!can_fold(a)) {
+    input(a);
+    return;
+  }
+  // The producer's inputs become this program's; its instructions are emitted by leaf().
+  for (const array& in : a.inputs()) input(in);
+  folded_instructions_ += static_cast<int>(
+      static_cast<const Elementwise&>(a.primitive()).program().code.size());
+  folded_.push_back({a, -1});
+}
+
+int ProgramBuilder::leaf(const array& a) {
+  for (auto& f : folded_) {
+    if (f.node.id() != a.id()) continue;
+    if (f.reg >= 0) return f.reg;
+    const ElementwiseProgram& p = static_cast<const Elementwise&>(f.node.primitive()).program();
+    std::vector<int> regs;
+    for (const array& in : f.node.inputs()) regs.push_back(input(in));
+    // The producer's instructions are typed already: copy them with renumbered registers.
+    for (const ElemInstr& in : p.code) {
+      ElemInstr copy = in;
+      for (int k = 0; k < op_arity(in.op); ++k) copy.args[k] = static_cast<int16_t>(regs[in.args[k]]);
+      program_.code.push_back(copy);
+      regs.push_back(program_.num_registers() - 1);
+    }
+    f.reg = regs.back();
+    return f.reg;
+  }
+  return input(a);
 }
 
 int ProgramBuilder::push(ElemOp op, Dtype dtype, std::initializer_list<int> args) {
@@ -286,6 +336,12 @@ std::optional<array> partial(const ElemInstr& in, const std::vector<array>& regs
       array mask = ew(cmp, {a, b}, s);
       if (which == 1) mask = ew(ElemOp::LogicalNot, {mask}, s);
       return ew(ElemOp::AsType, {mask}, s, out.dtype());
+    }
+    case ElemOp::LogAddExp: {
+      // d/da log(e^a + e^b) = sigmoid(a - b), and sigmoid(b - a) for b.
+      const array& b = regs[in.args[1]];
+      return which == 0 ? ew(ElemOp::Sigmoid, {ew(ElemOp::Subtract, {a, b}, s)}, s)
+                        : ew(ElemOp::Sigmoid, {ew(ElemOp::Subtract, {b, a}, s)}, s);
     }
     case ElemOp::Select: {
       if (which == 0) return std::nullopt;

@@ -107,7 +107,18 @@ array::Flags flags_for(const Shape& shape, const Strides& strides) {
     if (shape[i] != 1 && strides[i] != expect) f.col_contiguous = false;
     expect *= shape[i];
   }
-  f.contiguous = f.row_contiguous || f.col_contiguous;
+  // MLX's meaning of `contiguous`: no gaps. Every element of the memory the view spans belongs
+  // to it, in any order (a permuted dense array, a broadcast of a dense one): the extents of the
+  // axes that move through memory (stride != 0) multiply to the span.
+  int64_t moving = 1, lo = 0, hi = 0;
+  bool empty = false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    empty |= shape[i] == 0;
+    if (strides[i] != 0) moving *= shape[i];
+    const int64_t ext = static_cast<int64_t>(shape[i] - 1) * strides[i];
+    (ext < 0 ? lo : hi) += ext;
+  }
+  f.contiguous = empty || moving == hi - lo + 1;
   return f;
 }
 
@@ -154,13 +165,24 @@ array reshape(const array& a, Shape shape, StreamOrDevice s) {
 }
 
 array flatten(const array& a, int start_axis, int end_axis, StreamOrDevice s) {
-  if (a.ndim() == 0) return reshape(a, {1}, s);
-  int st = normalize_axis(start_axis, a.ndim(), "flatten");
-  int en = normalize_axis(end_axis, a.ndim(), "flatten");
+  // MLX's rule: negative axes count from the end, then a start below 0 and an end past the
+  // last axis are clamped (flatten(x, -10, 10) flattens everything); what is left must be an
+  // ordered pair of real axes.
+  const int nd = a.ndim();
+  if (nd == 0) return reshape(a, {1}, s);
+  const int st = std::max(0, start_axis < 0 ? start_axis + nd : start_axis);
+  const int en = std::min(nd - 1, end_axis < 0 ? end_axis + nd : end_axis);
+  if (st >= nd || en < 0) {
+    throw std::invalid_argument("[flatten] start_axis " + std::to_string(start_axis) +
+                                " and end_axis " + std::to_string(end_axis) +
+                                " leave no axis of an array of shape " + shape_string(a.shape()));
+  }
   if (st > en) {
     throw std::invalid_argument("[flatten] start_axis " + std::to_string(start_axis) +
-                                " comes after end_axis " + std::to_string(end_axis));
+                                " comes after end_axis " + std::to_string(end_axis) +
+                                " for shape " + shape_string(a.shape()));
   }
+  if (st == en) return a;
   Shape shape(a.shape().begin(), a.shape().begin() + st);
   int64_t mid = 1;
   for (int i = st; i <= en; ++i) mid *= a.shape()[i];  // at most a.size(): no overflow
@@ -449,6 +471,26 @@ array sum_to_shape(const array& g, const Shape& shape, StreamOrDevice s) {
 }
 
 array array::reshape(Shape shape) const { return tessera::reshape(*this, std::move(shape)); }
+
+array::ArrayIterator array::begin() const {
+  if (ndim() == 0) throw std::invalid_argument("[array::begin] cannot iterate a 0-d array");
+  return ArrayIterator(*this, 0);
+}
+array::ArrayIterator array::end() const {
+  if (ndim() == 0) throw std::invalid_argument("[array::end] cannot iterate a 0-d array");
+  return ArrayIterator(*this, shape(0));
+}
+array array::ArrayIterator::operator*() const {
+  const array& a = *a_;
+  if (index_ < 0 || index_ >= a.shape(0)) {
+    throw std::out_of_range("[array::ArrayIterator] index " + std::to_string(index_) +
+                            " is outside the first axis of shape " + shape_string(a.shape()));
+  }
+  Shape start(a.ndim(), 0), stop = a.shape();
+  start[0] = index_;
+  stop[0] = index_ + 1;
+  return squeeze(slice(a, start, stop), 0);
+}
 array array::T() const { return tessera::transpose(*this); }
 
 // ---------------------------------------------------------------------------------------------

@@ -257,6 +257,8 @@ void array::eval() {
   wait_available(*this);
 }
 
+void array::wait() { eval(); }
+
 bool array::is_available() const {
   if (status() == Status::available) return true;
   return status() == Status::scheduled && event()->is_signaled();

@@ -55,7 +55,9 @@ concept ScalarType = std::is_arithmetic_v<T> || std::is_same_v<T, float16_t> ||
                      std::is_same_v<T, bfloat16_t> || std::is_same_v<T, complex64_t>;
 
 struct ArrayFlags {
-  bool contiguous = true;      // elements fill one dense range of the buffer (any order)
+  // MLX's meanings. contiguous: no gaps, every element of the memory range the view spans
+  // belongs to it, in any order (permuted, or broadcast along stride-0 axes).
+  bool contiguous = true;
   bool row_contiguous = true;  // C order, no gaps
   bool col_contiguous = true;  // Fortran order, no gaps
 };
@@ -92,19 +94,32 @@ class array {
   using Status = ArrayStatus;
   using Desc = ArrayDesc;
 
+  // Every value constructor is explicit, as in MLX: an implicit one would make brace lists
+  // ambiguous between overloads taking a Shape and an array (`reshape(x, {2, 3})`).
+  //
   // Scalars (0-d arrays).
   template <ScalarType T>
-  array(T value, Dtype dtype = default_dtype_of<T>) : array(Shape{}, dtype) {
+  explicit array(T value, Dtype dtype = default_dtype_of<T>) : array(Shape{}, dtype) {
     fill_from(&value, 1, dtype_of<T>);
   }
   // 1-D from a braced list; or reshaped to `shape`.
   template <ScalarType T>
-  array(std::initializer_list<T> data, Dtype dtype = default_dtype_of<T>)
+  explicit array(std::initializer_list<T> data, Dtype dtype = default_dtype_of<T>)
       : array(Shape{static_cast<int32_t>(data.size())}, dtype) {
     fill_from(data.begin(), data.size(), dtype_of<T>);
   }
+  // MLX's two special cases: `array({})` is an empty float32 array (a template cannot deduce
+  // from an empty list) and `array({}, dtype)` an empty array of `dtype`.
+  explicit array(std::initializer_list<float> data)
+      : array(Shape{static_cast<int32_t>(data.size())}, float32) {
+    fill_from(data.begin(), data.size(), float32);
+  }
+  explicit array(std::initializer_list<int> data, Dtype dtype)
+      : array(Shape{static_cast<int32_t>(data.size())}, dtype) {
+    fill_from(data.begin(), data.size(), int32);
+  }
   template <ScalarType T>
-  array(std::initializer_list<T> data, Shape shape, Dtype dtype = default_dtype_of<T>)
+  explicit array(std::initializer_list<T> data, Shape shape, Dtype dtype = default_dtype_of<T>)
       : array(std::move(shape), dtype) {
     check_count(data.size());
     fill_from(data.begin(), data.size(), dtype_of<T>);
@@ -112,7 +127,7 @@ class array {
   // From a range of host values laid out row-major in `shape`.
   template <typename It>
     requires ScalarType<typename std::iterator_traits<It>::value_type>
-  array(It first, Shape shape,
+  explicit array(It first, Shape shape,
         Dtype dtype = default_dtype_of<typename std::iterator_traits<It>::value_type>)
       : array(std::move(shape), dtype) {
     using T = typename std::iterator_traits<It>::value_type;
@@ -121,13 +136,16 @@ class array {
     fill_from(tmp.data(), tmp.size(), dtype_of<T>);
   }
   template <ScalarType T>
-  array(const std::vector<T>& data, Shape shape, Dtype dtype = default_dtype_of<T>)
+  explicit array(const std::vector<T>& data, Shape shape, Dtype dtype = default_dtype_of<T>)
       : array(std::move(shape), dtype) {
     check_count(data.size());
     fill_from(data.data(), data.size(), dtype_of<T>);
   }
   // Raw bytes in `dtype`'s layout, row-major; the bytes are copied.
-  array(const void* raw, Shape shape, Dtype dtype);
+  explicit array(const void* raw, Shape shape, Dtype dtype);
+  // MLX's form for memory the caller owns: the bytes are copied (Tessera's buffers come from
+  // its own aligned allocators) and `deleter(data)` is called once the copy is made.
+  explicit array(void* data, Shape shape, Dtype dtype, const std::function<void(void*)>& deleter);
   // A lazy node: the output of `primitive` applied to `inputs`.
   array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive, std::vector<array> inputs);
   // Several outputs of one primitive; returns them wired as siblings.
@@ -154,7 +172,11 @@ class array {
 
   // Evaluation and element access. These evaluate (and wait) as needed.
   void eval();
+  // Blocks until a scheduled computation of this array is done (async_eval); then
+  // is_available() is true. An unscheduled array is evaluated.
+  void wait();
   template <typename T> T item();
+  template <typename T> T item() const { return const_cast<array*>(this)->item<T>(); }
   template <typename T> std::vector<T> to_vector();
   // Pointer to the first element, after evaluation (and a copy to the host when the array
   // lives in device-local GPU memory). Only defined for T matching dtype().
@@ -171,8 +193,16 @@ class array {
   std::vector<array> outputs() const;  // this array and its siblings, in primitive output order
   Status status() const { return desc_->status.load(std::memory_order_acquire); }
   bool is_available() const;
-  // Identity of the node (stable while any handle lives).
+  // Identity of the node (stable while any handle lives), and of its primitive (shared by the
+  // outputs of a multi-output primitive; 0 for an array without one).
   std::uintptr_t id() const { return reinterpret_cast<std::uintptr_t>(desc_.get()); }
+  std::uintptr_t primitive_id() const {
+    return reinterpret_cast<std::uintptr_t>(desc_->primitive.get());
+  }
+  int sibling_position() const { return desc_->position; }
+  // How many handles (variables, graph edges, temporaries) share this node. 1 means the caller
+  // holds the only one: nothing else can read the node, so an op may fold it into its own.
+  long use_count() const { return desc_.use_count(); }
   // Drop the graph above this node (it must be evaluated, or it becomes a constant-less leaf).
   // Takes the graph lock: other threads may be walking the graph through this node.
   void detach();
@@ -196,6 +226,26 @@ class array {
   const std::shared_ptr<Event>& event() const { return desc_->event; }
   void set_event(std::shared_ptr<Event> e) { desc_->event = std::move(e); }
   void set_status(Status s) { desc_->status.store(s, std::memory_order_release); }
+
+  // Iterating an array walks its first axis: `for (array row : x)` gives x[0], x[1], ...
+  // (views; defined with the shape ops). A 0-d array cannot be iterated.
+  class ArrayIterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using difference_type = std::ptrdiff_t;
+    using value_type = array;
+    using reference = array;
+    ArrayIterator(const array& a, int index) : a_(&a), index_(index) {}
+    array operator*() const;
+    ArrayIterator& operator++() { ++index_; return *this; }
+    ArrayIterator operator++(int) { ArrayIterator old = *this; ++index_; return old; }
+    bool operator==(const ArrayIterator& o) const { return a_->id() == o.a_->id() && index_ == o.index_; }
+   private:
+    const array* a_;
+    int index_;
+  };
+  ArrayIterator begin() const;
+  ArrayIterator end() const;
 
   // Mirrors of the free ops (defined in ops/).
   array astype(Dtype dtype) const;
@@ -246,6 +296,13 @@ template <typename T>
 T* array::data() {
   return static_cast<T*>(host_ptr_checked(dtype_of<T>, "data"));
 }
+
+// MLX's result_type: the dtype the arrays promote to together.
+inline Dtype result_type(const array& a, const array& b) { return promote_types(a.dtype(), b.dtype()); }
+inline Dtype result_type(const array& a, const array& b, const array& c) {
+  return promote_types(result_type(a, b), c.dtype());
+}
+Dtype result_type(const std::vector<array>& arrays);  // throws for an empty list
 
 std::ostream& operator<<(std::ostream& os, const array& a);
 std::ostream& operator<<(std::ostream& os, const Dtype& d);

@@ -38,6 +38,22 @@ Stream to_stream(StreamOrDevice s);
 // For APIs that take a Device::DeviceType directly.
 inline StreamOrDevice as_stream_or_device(Device::DeviceType t) { return Device(t); }
 
+// MLX's scope guard: makes `s` (a stream, or a device's default stream) the default for the
+// scope, and puts back at the end the previous default device and the previous default stream
+// of s's device (MLX restores only the default device's stream, which leaves a CPU stream
+// set as the CPU default when the GPU was the default device).
+class StreamContext {
+ public:
+  explicit StreamContext(StreamOrDevice s);
+  ~StreamContext();
+  StreamContext(const StreamContext&) = delete;
+  StreamContext& operator=(const StreamContext&) = delete;
+
+ private:
+  Device previous_device_;
+  Stream previous_stream_;
+};
+
 // Waits until all work queued on the stream has finished.
 void synchronize(Stream s);
 void synchronize();

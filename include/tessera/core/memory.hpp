@@ -33,4 +33,14 @@ BufferPtr malloc(size_t bytes);
 // Memory for `bytes` on `d`: the CPU allocator or the Vulkan device allocator.
 BufferPtr allocate(size_t bytes, Device d);
 
+// MLX's allocator namespace, for custom primitives written against MLX
+// (`out.set_data(allocator::malloc(out.nbytes()))`). Tessera's buffers are reference counted,
+// so a Buffer is a shared handle: free() only drops the handle it is given, and the memory goes
+// back to the cache when the last array using it lets go.
+namespace allocator {
+using Buffer = BufferPtr;
+inline Buffer malloc(size_t bytes) { return cpu::malloc(bytes); }
+inline void free(Buffer buffer) { buffer.reset(); }
+}  // namespace allocator
+
 }  // namespace tessera

@@ -7,6 +7,8 @@
 // dispatch, whatever the number of operations.
 #include <algorithm>
 #include <concepts>
+#include <stdexcept>
+#include <string>
 #include <ostream>
 #include <tuple>
 #include <type_traits>
@@ -71,20 +73,41 @@ class Expr {
     checked_shape_size(shape_, dtype_.size(), op_function(Op));
   }
 
+  // The parts of array's interface that need no evaluation, so that MLX code which keeps a
+  // result in `auto` (`auto z = add(x, y); z.shape(0)`) reads it as it would an array.
   const Shape& shape() const { return shape_; }
+  int32_t shape(int dim) const {
+    const int n = ndim();
+    if (dim < -n || dim >= n) {
+      throw std::out_of_range("[array::shape] dimension " + std::to_string(dim) +
+                              " is out of range for an array of dimension " + std::to_string(n));
+    }
+    return shape_[dim < 0 ? dim + n : dim];
+  }
   Dtype dtype() const { return dtype_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
   size_t size() const { return static_cast<size_t>(shape_size(shape_)); }
+  size_t itemsize() const { return dtype_.size(); }
+  size_t nbytes() const { return size() * itemsize(); }
 
   // One graph node for the whole tree, on the given (or default) stream.
+  // Leaves that are themselves unshared elementwise nodes on that stream are folded in (see
+  // ProgramBuilder), so chains of function calls fuse as chains of operators do.
   array materialize(StreamOrDevice s = {}) const {
-    ProgramBuilder b;
+    const Stream stream = to_stream(s);
+    ProgramBuilder b(stream);
     collect(b);
-    return b.finish(emit(b), s);
+    return b.finish(emit(b), stream);
   }
   operator array() const { return materialize(); }
   void eval() const { materialize().eval(); }
   template <typename T> T item() const { return materialize().template item<T>(); }
+  template <typename T> std::vector<T> to_vector() const {
+    return materialize().template to_vector<T>();
+  }
+  array astype(Dtype dtype) const { return materialize().astype(dtype); }
+  array reshape(Shape shape) const { return materialize().reshape(std::move(shape)); }
+  array T() const { return materialize().T(); }
 
   // Builder protocol: first register every leaf array, then emit the instructions.
   void collect(ProgramBuilder& b) const {
@@ -98,10 +121,10 @@ class Expr {
   }
 
  private:
-  static void collect_one(ProgramBuilder& b, const array& a) { b.input(a); }
+  static void collect_one(ProgramBuilder& b, const array& a) { b.collect_leaf(a); }
   template <typename E>
   static void collect_one(ProgramBuilder& b, const E& e) { e.collect(b); }
-  static int emit_one(ProgramBuilder& b, const array& a) { return b.input(a); }
+  static int emit_one(ProgramBuilder& b, const array& a) { return b.leaf(a); }
   template <typename E>
   static int emit_one(ProgramBuilder& b, const E& e) { return e.emit(b); }
 

@@ -1,12 +1,17 @@
 #pragma once
 // The elementwise ops: add, multiply, sin, exp, where, astype, ... Each is an ordinary function
-// template, as MLX's are plain functions: under `using namespace tessera;` (or MLX's
-// `using namespace mlx::core;` through the alias) an unqualified `exp(x)` picks Tessera's for
-// arrays and expressions, and `exp(2.0)` still picks <cmath>'s, because Tessera's take at least
-// one array or expression. Called without a stream one returns an expression that fuses with its
-// neighbours (see expr/expr.hpp); called with a trailing stream or device it returns the computed
-// array. The list of ops is TESSERA_*_OPS in primitives/elementwise.hpp; CPU kernels:
-// backend/cpu/elementwise*.{hpp,cpp}; GLSL: shaders/elementwise_ops.glsl.
+// template returning an `array`, as MLX's are plain functions returning arrays: under
+// `using namespace tessera;` (or MLX's `using namespace mlx::core;` through the alias) an
+// unqualified `exp(x)` picks Tessera's for arrays and expressions and `exp(2.0)` still picks
+// <cmath>'s, because Tessera's take at least one array or expression; and `auto y = exp(x);`
+// holds an array that can later be assigned any other array, as in MLX.
+//
+// They still fuse. The operators (+, *, <, ...) build expressions (expr/expr.hpp) that become one
+// graph node; a function called on an expression folds the whole expression into its node; and
+// a function result used once (`exp(sin(x))`, `sqrt(x) * 2`) is folded into the node that
+// consumes it. With a trailing stream or device the op runs there. The list of ops is
+// TESSERA_*_OPS in primitives/elementwise.hpp; CPU kernels: backend/cpu/elementwise*.{hpp,cpp};
+// GLSL: shaders/elementwise_ops.glsl.
 #include "tessera/expr/expr.hpp"
 
 namespace tessera {
@@ -18,22 +23,13 @@ concept ArrayOrExpr = Operand<T> && !ScalarType<std::remove_cvref_t<T>>;
 
 #define TESSERA_UNARY_FUNCTION(N, n)                                                         \
   template <ArrayOrExpr A>                                                                   \
-  auto n(A&& a) {                                                                            \
-    return make_expr<ElemOp::N>(float32, std::forward<A>(a));                                \
-  }                                                                                          \
-  template <ArrayOrExpr A>                                                                   \
-  array n(A&& a, StreamOrDevice s) {                                                         \
+  array n(A&& a, StreamOrDevice s = {}) {                                                    \
     return make_expr<ElemOp::N>(float32, std::forward<A>(a)).materialize(s);                 \
   }
 #define TESSERA_BINARY_FUNCTION(N, n)                                                        \
   template <typename A, typename B>                                                          \
     requires ArrayOperands<A, B>                                                             \
-  auto n(A&& a, B&& b) {                                                                     \
-    return make_expr<ElemOp::N>(float32, std::forward<A>(a), std::forward<B>(b));            \
-  }                                                                                          \
-  template <typename A, typename B>                                                          \
-    requires ArrayOperands<A, B>                                                             \
-  array n(A&& a, B&& b, StreamOrDevice s) {                                                  \
+  array n(A&& a, B&& b, StreamOrDevice s = {}) {                                             \
     return make_expr<ElemOp::N>(float32, std::forward<A>(a), std::forward<B>(b)).materialize(s); \
   }
 TESSERA_UNARY_MATH_OPS(TESSERA_UNARY_FUNCTION)
@@ -44,13 +40,9 @@ TESSERA_BINARY_OPS(TESSERA_BINARY_FUNCTION)
 // where(condition, x, y): at least one of the three is an array or expression.
 template <Operand C, Operand A, Operand B>
   requires(ArrayOrExpr<C> || ArrayOrExpr<A> || ArrayOrExpr<B>)
-auto where(C&& c, A&& a, B&& b) {
-  return make_expr<ElemOp::Select>(float32, std::forward<C>(c), std::forward<A>(a), std::forward<B>(b));
-}
-template <Operand C, Operand A, Operand B>
-  requires(ArrayOrExpr<C> || ArrayOrExpr<A> || ArrayOrExpr<B>)
-array where(C&& c, A&& a, B&& b, StreamOrDevice s) {
-  return where(std::forward<C>(c), std::forward<A>(a), std::forward<B>(b)).materialize(s);
+array where(C&& c, A&& a, B&& b, StreamOrDevice s = {}) {
+  return make_expr<ElemOp::Select>(float32, std::forward<C>(c), std::forward<A>(a),
+                                   std::forward<B>(b)).materialize(s);
 }
 
 // astype as an expression (fusable) and as MLX's function returning an array.

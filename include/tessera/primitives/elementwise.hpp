@@ -9,6 +9,7 @@
 // (backend/cpu/elementwise_functors.hpp) and the GLSL snippets (shaders/elementwise_ops.glsl)
 // are named after it.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ namespace tessera {
   X(Add, add) X(Subtract, subtract) X(Multiply, multiply) X(Divide, divide) X(Power, power)      \
   X(Maximum, maximum) X(Minimum, minimum) X(Equal, equal) X(NotEqual, not_equal) X(Less, less)  \
   X(LessEqual, less_equal) X(Greater, greater) X(GreaterEqual, greater_equal)                    \
-  X(LogicalAnd, logical_and) X(LogicalOr, logical_or)
+  X(LogicalAnd, logical_and) X(LogicalOr, logical_or) X(LogAddExp, logaddexp)
 #define TESSERA_TERNARY_OPS(X) X(Select, where)
 
 enum class ElemOp : uint8_t {
@@ -77,9 +78,21 @@ ElemTyping elementwise_typing(ElemOp op, const Dtype* operands, int n, Dtype ast
 // Builds a program from op applications, applying MLX's dtype rules (promotion, integer ->
 // float32 for transcendental functions and true division, bool for comparisons) and rejecting
 // unsupported dtypes with an error that names the op.
+//
+// A builder made with a stream also fuses across function calls: a leaf (collect_leaf / leaf)
+// that is itself an unevaluated Elementwise node on that stream, held by no other handle, is
+// replaced by its own program, so `exp(sin(x))`, where sin(x) already returned an array, is one
+// node. A node someone else holds (a variable, another node's input) stays a node: folding it
+// in would compute it twice.
 class ProgramBuilder {
  public:
+  ProgramBuilder() = default;
+  explicit ProgramBuilder(Stream fuse_on) : fuse_on_(fuse_on) {}
   int input(const array& a);          // a register for `a` (one per distinct array)
+  // The two-phase leaf protocol of expressions: every leaf is collected before any instruction
+  // is emitted, then `leaf` gives its register (emitting a folded producer's instructions).
+  void collect_leaf(const array& a);
+  int leaf(const array& a);
   int emit(ElemOp op, std::vector<int> args, Dtype astype_target = float32);
   Dtype dtype(int reg) const { return program_.register_dtype(reg); }
   const Shape& shape() const { return shape_; }
@@ -90,9 +103,17 @@ class ProgramBuilder {
  private:
   int cast(int reg, Dtype to);
   int push(ElemOp op, Dtype dtype, std::initializer_list<int> args);
+  bool can_fold(const array& a) const;
+  struct Folded {
+    array node;
+    int reg = -1;  // its result register once emitted
+  };
   ElementwiseProgram program_;
   std::vector<array> inputs_;
   Shape shape_;
+  std::optional<Stream> fuse_on_;
+  std::vector<Folded> folded_;
+  int folded_instructions_ = 0;
 };
 
 // The graph node of an elementwise program: inputs may have any shapes broadcastable to the

@@ -116,12 +116,12 @@ constexpr bool valid_pair() {
            op != ElemOp::Ceil && op != ElemOp::Round && op != ElemOp::Sign &&
            op != ElemOp::Power && op != ElemOp::Maximum && op != ElemOp::Minimum &&
            op != ElemOp::Less && op != ElemOp::LessEqual && op != ElemOp::Greater &&
-           op != ElemOp::GreaterEqual;
+           op != ElemOp::GreaterEqual && op != ElemOp::LogAddExp;
   } else {
   switch (op) {
     case ElemOp::Exp: case ElemOp::Log: case ElemOp::Log1p: case ElemOp::Sin: case ElemOp::Cos:
     case ElemOp::Tan: case ElemOp::Tanh: case ElemOp::Sqrt: case ElemOp::Rsqrt:
-    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide:
+    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide: case ElemOp::LogAddExp:
       return std::is_floating_point_v<work_t<T>>;
     case ElemOp::Negative: case ElemOp::Subtract:
       return !std::is_same_v<T, bool>;

@@ -177,6 +177,15 @@ auto binary(W a, W b) {
   else if constexpr (op == ElemOp::GreaterEqual) return a >= b;
   else if constexpr (op == ElemOp::LogicalAnd) return a && b;
   else if constexpr (op == ElemOp::LogicalOr) return a || b;
+  else if constexpr (op == ElemOp::LogAddExp) {
+    // log(exp(a) + exp(b)) = max + log1p(exp(min - max)), which never overflows. The infinite
+    // cases are taken first: inf - inf would be NaN.
+    if (a != a || b != b) return static_cast<W>(a + b);
+    const W hi = a < b ? b : a, lo = a < b ? a : b;
+    if (std::isinf(lo) && lo < W(0)) return hi;
+    if (std::isinf(hi) && hi > W(0)) return hi;
+    return static_cast<W>(hi + std::log1p(std::exp(lo - hi)));
+  }
 }
 
 }  // namespace tessera::cpu::detail

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -238,7 +239,15 @@ std::vector<uint32_t> PipelineStore::compile(const std::string& name, const std:
   glslang::TShader shader(EShLangCompute);
   const char* text = source.c_str();
   const int length = static_cast<int>(source.size());
-  const char* label = name.c_str();
+  // The label names the source in glslang's messages and in the `#line` directives it writes
+  // around #includes, where a token longer than 1024 characters is an error: a long kernel name
+  // (a fused program's signature) is shortened to its start and a hash. The full name is in the
+  // exception either way.
+  std::string short_name = name;
+  if (short_name.size() > 160) {
+    short_name = name.substr(0, 120) + "...#" + std::to_string(std::hash<std::string>{}(name));
+  }
+  const char* label = short_name.c_str();
   shader.setStringsWithLengthsAndNames(&text, &length, &label, 1);
   // Generated kernels may #include the embedded snippets without declaring the extension.
   shader.setPreamble("#extension GL_GOOGLE_include_directive : enable\n");

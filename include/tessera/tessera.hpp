@@ -20,3 +20,4 @@
 #include "tessera/ops/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
 #include "tessera/transforms/eval.hpp"
+#include "tessera/transforms/vmap.hpp"

@@ -319,5 +319,10 @@ std::vector<array> Primitive::vjp(const std::vector<array>&, const std::vector<a
   throw std::runtime_error(std::string("[vjp] the primitive ") + name() +
                            " has no reverse-mode derivative");
 }
+std::pair<std::vector<array>, std::vector<int>> Primitive::vmap(const std::vector<array>&,
+                                                                const std::vector<int>&) {
+  throw std::runtime_error(std::string("[vmap] the primitive ") + name() +
+                           " has no batching rule");
+}
 
 }  // namespace tessera

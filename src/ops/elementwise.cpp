@@ -13,6 +13,7 @@
 #include "tessera/ops/reduce.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/shape.hpp"
+#include "transforms/batching.hpp"
 
 namespace tessera {
 
@@ -405,6 +406,25 @@ std::vector<array> Elementwise::vjp(const std::vector<array>& primals,
     out.push_back(cot[i] ? *cot[i] : zeros_like(primals[i], s));
   }
   return out;
+}
+
+// Batching rule: the same program on the batched inputs. Each batched input gets its batch axis
+// in front and size-1 axes after it up to the per-example output rank, so that per-example
+// shapes still broadcast from the right; shared inputs broadcast along the batch by themselves.
+std::pair<std::vector<array>, std::vector<int>> Elementwise::vmap(const std::vector<array>& in,
+                                                                  const std::vector<int>& axes) {
+  int rank = 0;
+  for (size_t i = 0; i < in.size(); ++i) rank = std::max(rank, in[i].ndim() - (axes[i] >= 0 ? 1 : 0));
+  const int batch = batching::batch_size(in, axes, "Elementwise");
+  std::vector<array> inputs;
+  Shape shape;
+  for (size_t i = 0; i < in.size(); ++i) {
+    inputs.push_back(batching::aligned(in[i], axes[i], rank, batch, false, stream()));
+    shape = i == 0 ? inputs[0].shape() : broadcast_shapes(shape, inputs[i].shape(), "vmap");
+  }
+  return {{array(shape, program_.out_dtype(), std::make_shared<Elementwise>(stream(), program_),
+                 std::move(inputs))},
+          {0}};
 }
 
 std::vector<array> Elementwise::jvp(const std::vector<array>& primals,

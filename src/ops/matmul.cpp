@@ -10,6 +10,7 @@
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/elementwise.hpp"
 #include "tessera/primitives/matmul.hpp"
+#include "transforms/batching.hpp"
 
 namespace tessera {
 
@@ -157,6 +158,19 @@ std::vector<array> Matmul::jvp(const std::vector<array>& primals,
     out = out ? apply_elementwise(ElemOp::Add, {*out, term}, s) : term;
   }
   return {*out};
+}
+
+
+// Batching rule: the Matmul node's operands have equal batch dimensions; the batch axis goes in
+// front of them (a shared operand is broadcast along it).
+std::pair<std::vector<array>, std::vector<int>> Matmul::vmap(const std::vector<array>& in,
+                                                             const std::vector<int>& axes) {
+  const int batch = batching::batch_size(in, axes, "Matmul");
+  array a = batching::aligned(in[0], axes[0], in[0].ndim() - (axes[0] >= 0), batch, true, stream());
+  array b = batching::aligned(in[1], axes[1], in[1].ndim() - (axes[1] >= 0), batch, true, stream());
+  Shape out = a.shape();
+  out.back() = b.shape().back();
+  return {{array(out, a.dtype(), std::make_shared<Matmul>(stream()), {a, b})}, {0}};
 }
 
 }  // namespace tessera

@@ -3,6 +3,7 @@
 
 #include "tessera/ops/creation.hpp"
 #include "tessera/primitives/misc.hpp"
+#include "transforms/batching.hpp"
 
 namespace tessera {
 
@@ -29,6 +30,12 @@ std::vector<array> StopGradient::vjp(const std::vector<array>& primals, const st
 std::vector<array> StopGradient::jvp(const std::vector<array>& primals, const std::vector<array>&,
                                      const std::vector<int>&) {
   return {zeros_like(primals[0], stream())};
+}
+
+
+std::pair<std::vector<array>, std::vector<int>> StopGradient::vmap(const std::vector<array>& in,
+                                                                   const std::vector<int>& axes) {
+  return {{stop_gradient(in[0], stream())}, {axes[0]}};
 }
 
 }  // namespace tessera

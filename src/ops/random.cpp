@@ -12,6 +12,7 @@
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/elementwise.hpp"
 #include "tessera/primitives/random.hpp"
+#include "transforms/batching.hpp"
 
 namespace tessera::random {
 
@@ -247,6 +248,21 @@ namespace tessera {
 bool RandomBits::is_equivalent(const Primitive& other) const {
   auto* o = dynamic_cast<const RandomBits*>(&other);
   return o && o->shape() == shape_ && o->width() == width_;
+}
+
+
+// Batching rule: a batch of keys is a leading axis of the key array, which the primitive
+// already supports (one block of bits per key).
+std::pair<std::vector<array>, std::vector<int>> RandomBits::vmap(const std::vector<array>& in,
+                                                                 const std::vector<int>& axes) {
+  // The traced per-example key passed the op's check (shape (..., 2)), so with the batch axis
+  // in front the key axis is still the last.
+  array k = batching::to_front(in[0], axes[0], stream());
+  Shape out(k.shape().begin(), k.shape().end() - 1);
+  out.insert(out.end(), shape_.begin(), shape_.end());
+  return {{array(out, random::bits_dtype(width_), std::make_shared<RandomBits>(stream(), shape_, width_),
+                 {k})},
+          {0}};
 }
 
 }  // namespace tessera

@@ -15,6 +15,7 @@
 #include "tessera/primitives/elementwise.hpp"
 #include "tessera/primitives/reduce.hpp"
 #include "tessera/primitives/shape.hpp"
+#include "transforms/batching.hpp"
 
 namespace tessera {
 
@@ -72,7 +73,7 @@ array reduce_node(const array& a, Reduce::ReduceType type, const std::vector<int
                   bool keepdims, Dtype out_dtype, StreamOrDevice s) {
   if (axes.empty()) return cast(a, out_dtype, s);
   array r(kept_shape(a.shape(), axes), out_dtype,
-          std::make_shared<Reduce>(to_stream(s), type, axes), {a});
+          std::make_shared<Reduce>(to_stream(s), type, axes, out_dtype), {a});
   if (!keepdims) r = reshape(r, squeezed_shape(a.shape(), axes), s);
   return r;
 }
@@ -428,6 +429,25 @@ std::vector<array> ArgReduce::jvp(const std::vector<array>& primals, const std::
   Shape shape = primals[0].shape();
   shape[axis_] = 1;
   return {zeros(shape, uint32, stream())};
+}
+
+// Batching rules: the reduced axes shift past the batch axis, which goes to the front.
+std::pair<std::vector<array>, std::vector<int>> Reduce::vmap(const std::vector<array>& in,
+                                                             const std::vector<int>& axes) {
+  array x = batching::to_front(in[0], axes[0], stream());
+  std::vector<int> shifted;
+  for (int a : axes_) shifted.push_back(a + 1);
+  return {{array(kept_shape(x.shape(), shifted), out_dtype_,
+                 std::make_shared<Reduce>(stream(), type_, shifted, out_dtype_), {x})},
+          {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> ArgReduce::vmap(const std::vector<array>& in,
+                                                                const std::vector<int>& axes) {
+  array x = batching::to_front(in[0], axes[0], stream());
+  return {{array(kept_shape(x.shape(), {axis_ + 1}), uint32,
+                 std::make_shared<ArgReduce>(stream(), type_, axis_ + 1), {x})},
+          {0}};
 }
 
 }  // namespace tessera

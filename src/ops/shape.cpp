@@ -9,6 +9,7 @@
 #include "tessera/ops/reduce.hpp"
 #include "tessera/primitives/elementwise.hpp"
 #include "tessera/primitives/shape.hpp"
+#include "transforms/batching.hpp"
 
 namespace tessera {
 
@@ -330,6 +331,11 @@ array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) {
   return slice(a, std::move(start), std::move(stop), Shape(a.ndim(), 1), s);
 }
 
+array slice_update(const array& src, const array& update, Shape start, Shape stop,
+                   StreamOrDevice s) {
+  Shape strides(start.size(), 1);
+  return slice_update(src, update, std::move(start), std::move(stop), std::move(strides), s);
+}
 array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
                    StreamOrDevice s) {
   Shape region(src.ndim());
@@ -603,6 +609,74 @@ std::vector<array> Copy::vjp(const std::vector<array>&, const std::vector<array>
 std::vector<array> Copy::jvp(const std::vector<array>&, const std::vector<array>& tan,
                              const std::vector<int>&) {
   return {tan[0]};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batching rules: the batch axis goes to the front (a view), and the per-example arguments of
+// the primitive gain a leading entry for it; the same op then runs on the batched array.
+
+namespace {
+Shape with_batch(const Shape& per_example, int32_t batch_entry) {
+  Shape out = per_example;
+  out.insert(out.begin(), batch_entry);
+  return out;
+}
+}  // namespace
+
+std::pair<std::vector<array>, std::vector<int>> Reshape::vmap(const std::vector<array>& in,
+                                                              const std::vector<int>& axes) {
+  array x = batching::to_front(in[0], axes[0], stream());
+  return {{reshape(x, with_batch(shape_, x.shape(0)), stream())}, {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> Transpose::vmap(const std::vector<array>& in,
+                                                                const std::vector<int>& axes) {
+  std::vector<int> perm{0};
+  for (int a : axes_) perm.push_back(a + 1);
+  return {{transpose(batching::to_front(in[0], axes[0], stream()), perm, stream())}, {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> Broadcast::vmap(const std::vector<array>& in,
+                                                                const std::vector<int>& axes) {
+  const int batch = in[0].shape(axes[0]);
+  array x = batching::aligned(in[0], axes[0], static_cast<int>(shape_.size()), batch, false,
+                              stream());
+  return {{broadcast_to(x, with_batch(shape_, batch), stream())}, {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> Slice::vmap(const std::vector<array>& in,
+                                                            const std::vector<int>& axes) {
+  array x = batching::to_front(in[0], axes[0], stream());
+  return {{slice(x, with_batch(start_, 0), with_batch(stop_, x.shape(0)), with_batch(strides_, 1),
+                 stream())},
+          {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> SliceUpdate::vmap(const std::vector<array>& in,
+                                                                  const std::vector<int>& axes) {
+  const int batch = batching::batch_size(in, axes, "SliceUpdate");
+  // Both operands batched at the front; a shared one is broadcast along the batch.
+  array src = batching::aligned(in[0], axes[0], in[0].ndim() - (axes[0] >= 0), batch, true, stream());
+  array upd = batching::aligned(in[1], axes[1], in[1].ndim() - (axes[1] >= 0), batch, true, stream());
+  return {{slice_update(src, upd, with_batch(start_, 0), with_batch(stop_, batch),
+                        with_batch(strides_, 1), stream())},
+          {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> Concatenate::vmap(const std::vector<array>& in,
+                                                                  const std::vector<int>& axes) {
+  const int batch = batching::batch_size(in, axes, "Concatenate");
+  std::vector<array> parts;
+  for (size_t i = 0; i < in.size(); ++i) {
+    parts.push_back(batching::aligned(in[i], axes[i], in[i].ndim() - (axes[i] >= 0), batch, true,
+                                      stream()));
+  }
+  return {{concatenate(parts, axis_ + 1, stream())}, {0}};
+}
+
+std::pair<std::vector<array>, std::vector<int>> Copy::vmap(const std::vector<array>& in,
+                                                           const std::vector<int>& axes) {
+  return {{contiguous(in[0], false, stream())}, {axes[0]}};
 }
 
 }  // namespace tessera

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/graph_lock.hpp"
+#include "transforms/tape.hpp"
 #include "tessera/core/primitive.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
@@ -23,63 +23,6 @@ std::vector<array> trace_inputs(const std::vector<array>& primals) {
   std::vector<array> out;
   for (auto& p : primals) out.push_back(contiguous(p));
   return out;
-}
-
-// A node of the walk, with its primitive and inputs as they were read under the graph lock
-// (another thread may evaluate, and so detach, the same node while the transform runs).
-struct TapeNode {
-  array node;
-  std::shared_ptr<Primitive> primitive;
-  std::vector<array> inputs;
-};
-
-// Nodes that depend on a traced input, in topological order (inputs before users). Each
-// multi-output primitive appears once.
-std::vector<TapeNode> dependent_tape(const std::vector<array>& outputs,
-                                     const std::vector<array>& inputs) {
-  std::unordered_set<std::uintptr_t> input_ids;
-  for (auto& a : inputs) input_ids.insert(a.id());
-  std::unordered_set<std::uintptr_t> visited;
-  std::unordered_set<std::uintptr_t> depends;  // nodes reached from an input
-  std::vector<TapeNode> order;
-  struct Frame {
-    array node;
-    size_t next;
-  };
-  std::vector<Frame> stack;
-  std::lock_guard<std::mutex> lock(graph_mutex());
-  for (auto& out : outputs) {
-    if (!visited.insert(out.id()).second) continue;
-    stack.push_back({out, 0});
-    while (!stack.empty()) {
-      auto& f = stack.back();
-      if (input_ids.count(f.node.id())) {
-        depends.insert(f.node.id());
-        stack.pop_back();
-        continue;
-      }
-      const auto& ins = f.node.inputs();
-      if (f.next < ins.size()) {
-        const array& in = ins[f.next++];
-        if (visited.insert(in.id()).second) stack.push_back({in, 0});
-        continue;
-      }
-      array node = std::move(f.node);
-      stack.pop_back();
-      bool dep = std::any_of(node.inputs().begin(), node.inputs().end(),
-                             [&](const array& in) { return depends.count(in.id()) > 0; });
-      if (dep && node.has_primitive()) {
-        for (auto& o : node.outputs()) {
-          depends.insert(o.id());
-          visited.insert(o.id());
-        }
-        auto prim = node.primitive_ptr();
-        auto node_inputs = node.inputs();
-        order.push_back({std::move(node), std::move(prim), std::move(node_inputs)});
-      }
-    }
-  }
-  return order;
 }
 
 void check_argnums(const std::vector<int>& argnums, size_t n, const char* op) {

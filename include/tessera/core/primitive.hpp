@@ -36,6 +36,12 @@ class Primitive {
                                  const std::vector<array>& cotangents,
                                  const std::vector<int>& argnums,
                                  const std::vector<array>& outputs);
+  // Batching (vmap): the outputs for `inputs` that carry an extra batch axis at `axes[i]`
+  // (-1: input i is not batched), and the batch axis of each output (-1: not batched).
+  // Written with ops, so batched graphs are ordinary graphs that every transform can walk.
+  // MLX's signature; the base class throws, naming the primitive.
+  virtual std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                               const std::vector<int>& axes);
 
   virtual const char* name() const = 0;
   // Same computation on the same kind of inputs (used by compile's CSE).
@@ -70,6 +76,10 @@ class NonDifferentiable : public Primitive {
 #define TESSERA_DEFINE_EVAL() \
   void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
 #endif
+
+#define TESSERA_DEFINE_VMAP()                                                       \
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs, \
+                                                       const std::vector<int>& axes) override;
 
 #define TESSERA_DEFINE_NAME(NAME) \
   const char* name() const override { return #NAME; }

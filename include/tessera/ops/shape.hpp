@@ -26,6 +26,11 @@ array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s = {
 // Elements start[i] <= j < stop[i] (clamped, as Python slicing) with strides[i] along each axis.
 array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevice s = {});
 array slice(const array& a, Shape start, Shape stop, StreamOrDevice s = {});
+// `src` with the region slice(src, start, stop, strides) replaced by `update` (broadcast to it).
+array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                   StreamOrDevice s = {});
+array slice_update(const array& src, const array& update, Shape start, Shape stop,
+                   StreamOrDevice s = {});
 array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s = {});
 array concatenate(std::vector<array> arrays, StreamOrDevice s = {});  // flattened
 array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s = {});

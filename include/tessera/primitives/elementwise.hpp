@@ -123,6 +123,7 @@ class Elementwise : public Primitive {
   Elementwise(Stream s, ElementwiseProgram program);
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   const char* name() const override;
   bool is_equivalent(const Primitive& other) const override;
   const ElementwiseProgram& program() const { return program_; }

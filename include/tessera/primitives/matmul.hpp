@@ -13,6 +13,7 @@ class Matmul : public Primitive {
   using Primitive::Primitive;
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Matmul)
   bool is_equivalent(const Primitive& other) const override;
 };

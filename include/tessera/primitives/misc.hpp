@@ -11,6 +11,7 @@ class StopGradient : public Primitive {
   using Primitive::Primitive;
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(StopGradient)
   bool is_equivalent(const Primitive& other) const override;
 };

@@ -69,6 +69,7 @@ class RandomBits : public NonDifferentiable {
   RandomBits(Stream s, Shape shape, int width)
       : NonDifferentiable(s), shape_(std::move(shape)), width_(width) {}
   TESSERA_DEFINE_EVAL()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(RandomBits)
   bool is_equivalent(const Primitive& other) const override;
   const Shape& shape() const { return shape_; }  // the per-key shape

@@ -15,11 +15,13 @@ class Reduce : public Primitive {
  public:
   enum ReduceType { And, Or, Sum, Prod, Min, Max };
 
-  // `axes`: sorted, distinct, non-negative.
-  Reduce(Stream s, ReduceType type, std::vector<int> axes)
-      : Primitive(s), type_(type), axes_(std::move(axes)) {}
+  // `axes`: sorted, distinct, non-negative. `out_dtype`: what the op chose (kept for the
+  // batching rule, which builds the same reduction on a batched input).
+  Reduce(Stream s, ReduceType type, std::vector<int> axes, Dtype out_dtype)
+      : Primitive(s), type_(type), axes_(std::move(axes)), out_dtype_(out_dtype) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   const char* name() const override;
   bool is_equivalent(const Primitive& other) const override;
 
@@ -29,6 +31,7 @@ class Reduce : public Primitive {
  private:
   ReduceType type_;
   std::vector<int> axes_;
+  Dtype out_dtype_;
 };
 
 // Index (uint32) of the first largest / smallest element along one axis, which the output
@@ -39,6 +42,7 @@ class ArgReduce : public Primitive {
   ArgReduce(Stream s, ReduceType type, int axis) : Primitive(s), type_(type), axis_(axis) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()  // zero gradients: the output is an integer index
+  TESSERA_DEFINE_VMAP()
   const char* name() const override { return type_ == ArgMax ? "ArgMax" : "ArgMin"; }
   bool is_equivalent(const Primitive& other) const override;
 

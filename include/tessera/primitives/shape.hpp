@@ -11,6 +11,7 @@ class Reshape : public Primitive {
   Reshape(Stream s, Shape shape) : Primitive(s), shape_(std::move(shape)) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Reshape)
   bool is_equivalent(const Primitive& o) const override;
 
@@ -23,6 +24,7 @@ class Transpose : public Primitive {
   Transpose(Stream s, std::vector<int> axes) : Primitive(s), axes_(std::move(axes)) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Transpose)
   bool is_equivalent(const Primitive& o) const override;
 
@@ -35,6 +37,7 @@ class Broadcast : public Primitive {
   Broadcast(Stream s, Shape shape) : Primitive(s), shape_(std::move(shape)) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Broadcast)
   bool is_equivalent(const Primitive& o) const override;
 
@@ -48,6 +51,7 @@ class Slice : public Primitive {
       : Primitive(s), start_(std::move(start)), stop_(std::move(stop)), strides_(std::move(strides)) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Slice)
   bool is_equivalent(const Primitive& o) const override;
 
@@ -62,6 +66,7 @@ class SliceUpdate : public Primitive {
       : Primitive(s), start_(std::move(start)), stop_(std::move(stop)), strides_(std::move(strides)) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(SliceUpdate)
 
  private:
@@ -73,6 +78,7 @@ class Concatenate : public Primitive {
   Concatenate(Stream s, int axis) : Primitive(s), axis_(axis) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Concatenate)
 
  private:
@@ -85,6 +91,7 @@ class Copy : public Primitive {
   using Primitive::Primitive;
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
   TESSERA_DEFINE_NAME(Copy)
 };
 
@@ -107,6 +114,4 @@ array sum_to_shape(const array& g, const Shape& shape, StreamOrDevice s = {});
 // Flags (contiguity) of a view with these strides.
 array::Flags flags_for(const Shape& shape, const Strides& strides);
 // Returns a copy of `src` with its slice [start:stop:strides] replaced by `update`.
-array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
-                   StreamOrDevice s = {});
 }  // namespace tessera

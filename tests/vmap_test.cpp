@@ -1,0 +1,222 @@
+// vmap: every primitive's batching rule against the definition (the function applied to each
+// slice, the results stacked), for batch axes in front, inside and at the end of the inputs,
+// with shared (unbatched) inputs and out_axes; nested vmap, vmap of grad, grad and jvp of
+// vmap; and the errors. Runs on the default device (CPU and, under CTest's second run, Vulkan).
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "test_util.hpp"
+#include "tessera/tessera.hpp"
+
+namespace {
+
+using namespace tessera;
+using tessera::test::arrays_close;
+using tessera::test::random_array;
+using tessera::test::throws_with;
+
+using Fn = std::function<std::vector<array>(const std::vector<array>&)>;
+
+array take_slice(const array& x, int axis, int i) {
+  Shape start(x.ndim(), 0), stop = x.shape();
+  start[axis] = i;
+  stop[axis] = i + 1;
+  return squeeze(slice(x, start, stop), axis);
+}
+
+// The definition of vmap: a loop over the batch.
+std::vector<array> by_loop(const Fn& f, const std::vector<array>& inputs,
+                           const std::vector<int>& in_axes, const std::vector<int>& out_axes) {
+  int batch = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (in_axes[i] >= 0) batch = inputs[i].shape(in_axes[i]);
+  }
+  std::vector<std::vector<array>> per_output;
+  for (int b = 0; b < batch; ++b) {
+    std::vector<array> args;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      args.push_back(in_axes[i] < 0 ? inputs[i] : take_slice(inputs[i], in_axes[i], b));
+    }
+    auto outs = f(args);
+    per_output.resize(outs.size());
+    for (size_t k = 0; k < outs.size(); ++k) per_output[k].push_back(outs[k]);
+  }
+  std::vector<array> result;
+  for (size_t k = 0; k < per_output.size(); ++k) {
+    result.push_back(stack(per_output[k], out_axes.empty() ? 0 : out_axes[k]));
+  }
+  return result;
+}
+
+struct VmapCase {
+  std::string name;
+  Fn f;
+  std::vector<Shape> shapes;  // of the batched inputs, batch included
+  std::vector<int> in_axes;
+  std::vector<int> out_axes = {};
+  double tol = 1e-5;
+};
+
+std::vector<VmapCase> cases() {
+  auto one = [](std::function<array(const array&)> g) -> Fn {
+    return [g](const std::vector<array>& x) { return std::vector<array>{g(x[0])}; };
+  };
+  auto two = [](std::function<array(const array&, const array&)> g) -> Fn {
+    return [g](const std::vector<array>& x) { return std::vector<array>{g(x[0], x[1])}; };
+  };
+  std::vector<VmapCase> c = {
+      // elementwise, fused and plain, with the batch axis anywhere
+      {"fused_chain", one([](const array& x) { return array(sin(x) * 2 + exp(-x * x) * x); }), {{5, 3, 4}}, {0}},
+      {"fused_chain_axis1", one([](const array& x) { return array(sin(x) * 2 + exp(-x * x) * x); }), {{3, 5, 4}}, {1}},
+      {"fused_chain_axis2_out1", one([](const array& x) { return array(x * x + 1); }), {{3, 4, 5}}, {2}, {1}},
+      {"maximum_scalar", one([](const array& x) { return maximum(x, 0.25f); }), {{5, 6}}, {0}},
+      {"binary_both_batched", two([](const array& x, const array& y) { return array(x * y - y); }), {{5, 3, 4}, {3, 5, 4}}, {0, 1}},
+      {"binary_lower_rank_batched", two([](const array& x, const array& y) { return array(x + y); }), {{5, 3, 4}, {5, 4}}, {0, 0}},
+      {"binary_shared_input", two([](const array& x, const array& y) { return array(x / (y * y + 1)); }), {{5, 3, 4}, {4}}, {0, -1}},
+      {"where", two([](const array& x, const array& y) { return where(x > y, x, y); }), {{5, 3}, {3}}, {0, -1}},
+      {"astype", one([](const array& x) { return astype(x * 10, int32); }), {{5, 4}}, {0}},
+      {"logaddexp", two([](const array& x, const array& y) { return logaddexp(x, y); }), {{4, 5}, {5, 4}}, {1, 0}},
+      // reductions
+      {"sum_all", one([](const array& x) { return sum(x); }), {{5, 3, 4}}, {0}},
+      {"sum_axis_batch_inside", one([](const array& x) { return sum(x, 1); }), {{3, 5, 4}}, {1}},
+      {"mean_keepdims", one([](const array& x) { return mean(x, 0, true); }), {{3, 4, 5}}, {2}},
+      {"max_axes", one([](const array& x) { return max(x, {0, 1}); }), {{5, 3, 4}}, {0}},
+      {"prod", one([](const array& x) { return prod(x, -1); }), {{5, 3, 4}}, {0}},
+      {"argmax", one([](const array& x) { return argmax(x, 1); }), {{3, 5, 4}}, {1}},
+      {"argmin_flat", one([](const array& x) { return argmin(x); }), {{5, 3, 4}}, {0}},
+      {"all_any", one([](const array& x) { return array(all(x > 0) || any(x > 0.9f)); }), {{5, 6}}, {0}},
+      {"logsumexp", one([](const array& x) { return logsumexp(x, -1); }), {{5, 3, 4}}, {0}},
+      {"softmax", one([](const array& x) { return softmax(x, -1); }), {{3, 5, 4}}, {1}},
+      // shapes
+      {"reshape", one([](const array& x) { return reshape(x, {12}); }), {{3, 5, 4}}, {1}},
+      {"flatten", one([](const array& x) { return flatten(x); }), {{5, 3, 4}}, {0}},
+      {"transpose", one([](const array& x) { return transpose(x); }), {{3, 4, 5}}, {2}},
+      {"moveaxis", one([](const array& x) { return moveaxis(x, 0, 2); }), {{5, 2, 3, 4}}, {0}},
+      {"broadcast_to", one([](const array& x) { return broadcast_to(x, {2, 3, 4}); }), {{5, 4}}, {0}},
+      {"broadcast_batched_inside", one([](const array& x) { return broadcast_to(x, {2, 3, 4}); }), {{3, 5, 1}}, {1}},
+      {"expand_squeeze", one([](const array& x) { return squeeze(expand_dims(x, {0, 2}), 0); }), {{5, 3, 4}}, {0}},
+      {"slice", one([](const array& x) { return slice(x, {0, 1}, {3, 4}, {2, 2}); }), {{3, 5, 4}}, {1}},
+      {"slice_negative_step", one([](const array& x) { return slice(x, {2, 3}, {-4, -5}, {-1, -2}); }), {{5, 3, 4}}, {0}},
+      {"slice_update", two([](const array& x, const array& u) { return slice_update(x, u, {1, 0}, {3, 2}, {1, 1}); }), {{5, 3, 4}, {5, 2, 2}}, {0, 0}},
+      {"slice_update_shared_src", two([](const array& x, const array& u) { return slice_update(x, u, {1, 0}, {3, 2}, {1, 1}); }), {{3, 4}, {2, 5, 2}}, {-1, 1}},
+      {"concatenate", two([](const array& x, const array& y) { return concatenate({x, y, x}, 1); }), {{5, 3, 4}, {3, 2}}, {0, -1}},
+      {"stack_split", one([](const array& x) { return split(stack({x, x * 2}), 2, 2)[1]; }), {{5, 3, 4}}, {0}},
+      {"contiguous", one([](const array& x) { return contiguous(transpose(x)); }), {{3, 5, 4}}, {1}},
+      // matmul
+      {"matmul_shared_weight", two([](const array& x, const array& w) { return matmul(x, w); }), {{5, 3, 4}, {4, 2}}, {0, -1}},
+      {"matmul_both", two([](const array& x, const array& w) { return matmul(x, w); }), {{3, 5, 4}, {4, 2, 5}}, {1, 2}},
+      {"matmul_vector", two([](const array& x, const array& v) { return matmul(x, v); }), {{5, 3, 4}, {5, 4}}, {0, 0}},
+      {"matmul_batched_per_example", two([](const array& x, const array& w) { return matmul(x, w); }), {{5, 2, 3, 4}, {2, 4, 3}}, {0, -1}},
+      {"addmm", two([](const array& x, const array& w) { return addmm(ones({3, 2}), x, w, 0.5f, 2.0f); }), {{5, 3, 4}, {4, 2}}, {0, -1}},
+      // others
+      {"stop_gradient", one([](const array& x) { return array(stop_gradient(x) * x); }), {{5, 3}}, {0}},
+      {"identity", one([](const array& x) { return x; }), {{3, 5}}, {1}},
+      {"unbatched_output", one([](const array& x) { return ones({2}); }), {{5, 3}}, {0}},
+  };
+  // Several outputs with their own out_axes.
+  c.push_back({"two_outputs",
+               [](const std::vector<array>& x) {
+                 return std::vector<array>{sum(x[0], 0), x[0] * 2};
+               },
+               {{5, 3, 4}}, {0}, {0, 2}});
+  return c;
+}
+
+class VmapTable : public ::testing::TestWithParam<VmapCase> {};
+
+TEST_P(VmapTable, MatchesTheLoopOverSlices) {
+  const VmapCase& c = GetParam();
+  std::vector<array> inputs;
+  for (size_t i = 0; i < c.shapes.size(); ++i) {
+    inputs.push_back(random_array(c.shapes[i], 100 + static_cast<unsigned>(i), float32, -1.0, 1.0));
+  }
+  auto got = vmap(c.f, c.in_axes, c.out_axes)(inputs);
+  auto want = by_loop(c.f, inputs, c.in_axes, c.out_axes);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    EXPECT_EQ(got[k].shape(), want[k].shape()) << "output " << k;
+    EXPECT_EQ(got[k].dtype(), want[k].dtype()) << "output " << k;
+    EXPECT_TRUE(arrays_close(got[k], want[k], c.tol, c.tol)) << "output " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Vmap, VmapTable, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(Vmap, RandomKeysBatch) {
+  array keys = random::split(random::key(3), 4);  // (4, 2)
+  auto f = [](const array& k) { return random::uniform({3}, float32, k); };
+  array got = vmap(f)(keys);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(arrays_close(take_slice(got, 0, i), f(take_slice(keys, 0, i)), 0, 0)) << i;
+  }
+  auto normal = [](const array& k) { return random::normal({2, 2}, float32, k); };
+  array n = vmap(normal, 1, 2)(transpose(keys));
+  EXPECT_EQ(n.shape(), (Shape{2, 2, 4}));
+  EXPECT_TRUE(arrays_close(take_slice(n, 2, 1), normal(take_slice(keys, 0, 1)), 1e-6, 1e-6));
+}
+
+TEST(Vmap, Nested) {
+  array x = random_array({4, 3, 5}, 7);
+  auto f = [](const array& v) { return array(sum(v * v) + v); };
+  // Map over axis 0, then over the (per-example) axis 1 of what remains.
+  array got = vmap(vmap(f, 1, 0), 0, 0)(x);
+  EXPECT_EQ(got.shape(), (Shape{4, 5, 3}));
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 5; ++j) {
+      array v = take_slice(take_slice(x, 0, i), 1, j);
+      EXPECT_TRUE(arrays_close(take_slice(take_slice(got, 0, i), 0, j), f(v), 1e-5, 1e-5));
+    }
+  }
+}
+
+TEST(Vmap, ComposesWithGradients) {
+  array w = random_array({6, 3}, 11);
+  auto loss = [](const array& v) { return sum(exp(v) * v); };  // d/dv = exp(v) (1 + v)
+  // vmap of grad: per-row gradients.
+  array per_row = vmap(grad(loss))(w);
+  EXPECT_TRUE(arrays_close(per_row, exp(w) * (w + 1), 1e-5, 1e-5));
+  // grad of vmap: the gradient of the summed batched function.
+  auto total = [&](const array& v) { return sum(vmap([&](const array& r) { return loss(r); })(v)); };
+  EXPECT_TRUE(arrays_close(grad(total)(w), exp(w) * (w + 1), 1e-5, 1e-5));
+  // jvp of vmap and vmap of jvp agree.
+  array t = random_array({6, 3}, 12);
+  auto [o1, jv] = jvp([&](const array& v) { return vmap([](const array& r) { return sin(r) * r; })(v); }, w, t);
+  auto row_jvp = [](const std::vector<array>& in) {
+    return std::vector<array>{jvp([](const array& r) { return sin(r) * r; }, in[0], in[1]).second};
+  };
+  array vj = vmap(row_jvp)({w, t})[0];
+  EXPECT_TRUE(arrays_close(jv, vj, 1e-5, 1e-5));
+  EXPECT_TRUE(arrays_close(jv, (cos(w) * w + sin(w)) * t, 1e-5, 1e-5));
+  // A weight shared by every example (in_axes -1) gets the summed gradient through vmap.
+  array x = random_array({5, 3}, 13);
+  auto batched_loss = [&](const std::vector<array>& in) {
+    auto per = vmap([](const std::vector<array>& a) { return std::vector<array>{sum(a[0] * a[1])}; },
+                    {0, -1})({in[0], in[1]});
+    return sum(per[0]);
+  };
+  auto g = grad(batched_loss, 1)({x, array({1.0f, 2.0f, 3.0f})});
+  EXPECT_TRUE(arrays_close(g[0], sum(x, 0), 1e-5, 1e-5));
+}
+
+TEST(Vmap, RejectsBadAxes) {
+  array x = zeros({4, 3});
+  auto f = [](const std::vector<array>& a) { return std::vector<array>{a[0] + a[1]}; };
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { vmap(f, {0, 0})({x, zeros({5, 3})}); },
+                                                 {"[vmap]", "(5,3)", "5", "4"}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { vmap(f, {2, 0})({x, x}); },
+                                                 {"[vmap]", "in_axes 2", "(4,3)"}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { vmap(f, {-1, -1})({x, x}); },
+                                                 {"[vmap]", "batched"}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { vmap(f, {0})({x, x}); },
+                                                 {"[vmap]", "1 in_axes", "2 arrays"}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { vmap(f, {0, 0}, {3})({x, x}); },
+                                                 {"[vmap]", "out_axes 3"}));
+  EXPECT_TRUE(throws_with<std::invalid_argument>(
+      [&] { vmap([](const array& k) { return random::bits({2}, 4, k); }, 1)(zeros({3, 2}, uint32)); },
+      {"[random.bits]", "(3,)"}));  // the per-example key is not a key
+}
+
+}  // namespace

@@ -19,5 +19,6 @@
 #include "tessera/ops/reduce.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
+#include "tessera/transforms/custom.hpp"
 #include "tessera/transforms/eval.hpp"
 #include "tessera/transforms/vmap.hpp"

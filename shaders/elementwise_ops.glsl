@@ -41,12 +41,30 @@
 
 #define TS_SIGNED(T)                                                  \
   TS_INTEGER(T)                                                       \
+  /* GLSL leaves % undefined for negative operands: the remainder  */ \
+  /* comes from the truncating division. /0 and /-1 never trap. The */ \
+  /* sign test is (r ^ b) < 0: lavapipe (Mesa 22.3) miscompiles     */ \
+  /* (r < 0) != (b < 0) when a is a zero-extended uint.             */ \
+  T op_remainder(T a, T b) {                                          \
+    if (b == T(0) || b == T(-1)) return T(0);                         \
+    T r = a - (a / b) * b;                                            \
+    return (r != T(0) && (r ^ b) < T(0)) ? r + b : r;                 \
+  }                                                                   \
+  T op_floor_divide(T a, T b) {                                       \
+    if (b == T(0)) return T(0);                                       \
+    if (b == T(-1)) return T(0) - a;                                  \
+    T q = a / b;                                                      \
+    T r = a - q * b;                                                  \
+    return (r != T(0) && (r ^ b) < T(0)) ? q - T(1) : q;              \
+  }                                                                   \
   T op_negative(T a) { return -a; }                                   \
   T op_abs(T a) { return a < T(0) ? -a : a; }                         \
   T op_sign(T a) { return T(a > T(0)) - T(a < T(0)); }
 
 #define TS_UNSIGNED(T)                                                \
   TS_INTEGER(T)                                                       \
+  T op_remainder(T a, T b) { return b == T(0) ? T(0) : a % b; }       \
+  T op_floor_divide(T a, T b) { return b == T(0) ? T(0) : a / b; }    \
   T op_negative(T a) { return T(0) - a; }                             \
   T op_abs(T a) { return a; }                                         \
   T op_sign(T a) { return T(a != T(0)); }
@@ -126,6 +144,112 @@ float op_tan(float a) { return tan(a); }
 float op_tanh(float a) { return tanh(a); }
 float op_sigmoid(float a) { return 1.0 / (1.0 + exp(-a)); }
 // max + log1p(exp(min - max)): no overflow; the infinite cases first (inf - inf is NaN).
+// expm1 without cancellation near 0 (Kahan): (u - 1) * x / log(u) with u = exp(x).
+float op_expm1(float x) {
+  float u = exp(x);
+  if (abs(x) > 0.5) return u - 1.0;  // no cancellation there (and um1 * x could overflow)
+  if (u == 1.0) return x;
+  float um1 = u - 1.0;
+  if (um1 == -1.0) return -1.0;
+  if (isinf(u)) return u;
+  return um1 * x / log(u);
+}
+float op_sinh(float x) {
+  float a = abs(x), r;
+  if (a < 1.0) {
+    float u = op_expm1(a);
+    r = 0.5 * (u + u / (u + 1.0));
+  } else {
+    float e = exp(a - 0.69314718);  // exp(a) / 2 without overflowing first
+    r = e - 0.25 / e;
+  }
+  return x < 0.0 ? -r : r;
+}
+float op_cosh(float x) {
+  float a = abs(x);
+  if (a < 1.0) {
+    float u = op_expm1(a);
+    return 1.0 + 0.5 * u * u / (u + 1.0);
+  }
+  float e = exp(a - 0.69314718);
+  return e + 0.25 / e;
+}
+// Inverse trigonometry of our own: Vulkan lets a driver's asin/acos/atan be 4096 ulp off, and
+// lavapipe's are (2e-4). atan of t in [0, 1]: t > tan(pi/8) is moved below it by
+// atan(t) = pi/4 + atan((t - 1) / (t + 1)), then the odd series to t^17 (error < 2e-8).
+float ts_atan_unit(float t) {
+  float base = 0.0;
+  if (t > 0.41421356) {
+    base = 0.78539816;
+    t = (t - 1.0) / (t + 1.0);
+  }
+  float t2 = t * t;
+  float p = 1.0 / 17.0;
+  p = p * -t2 + 1.0 / 15.0;
+  p = p * -t2 + 1.0 / 13.0;
+  p = p * -t2 + 1.0 / 11.0;
+  p = p * -t2 + 1.0 / 9.0;
+  p = p * -t2 + 1.0 / 7.0;
+  p = p * -t2 + 1.0 / 5.0;
+  p = p * -t2 + 1.0 / 3.0;
+  p = p * -t2 + 1.0;
+  return base + t * p;
+}
+bool ts_signbit(float x) { return (floatBitsToUint(x) & 0x80000000u) != 0u; }
+// atan2 with C's special cases (signed zeros, infinities).
+float ts_atan2(float y, float x) {
+  if (isnan(x) || isnan(y)) return x + y;
+  float ax = abs(x), ay = abs(y), r;
+  if (isinf(ax) && isinf(ay)) {
+    r = 0.78539816;
+  } else if (ax == 0.0 && ay == 0.0) {
+    r = 0.0;
+  } else if (ay <= ax) {
+    r = ts_atan_unit(ay / ax);
+  } else {
+    r = 1.5707963 - ts_atan_unit(ax / ay);
+  }
+  if (ts_signbit(x)) r = 3.14159265 - r;
+  return ts_signbit(y) ? -r : r;
+}
+float op_arcsin(float x) {
+  if (abs(x) > 1.0) return ts_nan();
+  return ts_atan2(x, sqrt((1.0 - x) * (1.0 + x)));
+}
+float op_arccos(float x) {
+  if (abs(x) > 1.0) return ts_nan();
+  return ts_atan2(sqrt((1.0 - x) * (1.0 + x)), x);
+}
+float op_arctan(float x) { return ts_atan2(x, 1.0); }
+float op_arcsinh(float x) {
+  if (isnan(x) || isinf(x)) return x;
+  float a = abs(x);
+  float r = a > 1e18 ? log(a) + 0.69314718 : op_log1p(a + a * a / (1.0 + sqrt(1.0 + a * a)));
+  return x < 0.0 ? -r : r;
+}
+float op_arccosh(float x) {
+  if (isnan(x) || x < 1.0) return ts_nan();
+  if (isinf(x)) return x;
+  if (x > 1e18) return log(x) + 0.69314718;
+  float t = x - 1.0;
+  return op_log1p(t + sqrt(t * (x + 1.0)));
+}
+float op_arctanh(float x) {
+  if (isnan(x) || abs(x) > 1.0) return ts_nan();
+  if (abs(x) == 1.0) return x * uintBitsToFloat(0x7f800000u);
+  return 0.5 * op_log1p(2.0 * x / (1.0 - x));
+}
+float op_log2(float x) { return log2(x); }
+float op_log10(float x) { return log2(x) * 0.30102999566; }
+float op_reciprocal(float x) { precise float r = 1.0 / x; return r; }
+float op_arctan2(float y, float x) { return ts_atan2(y, x); }
+// The sign of the divisor, as NumPy's remainder: fmod's result moved into b's half-line.
+float op_remainder(float a, float b) {
+  precise float r = a - b * trunc(a / b);
+  if (isinf(b) && !isinf(a)) r = a;
+  return (r != 0.0 && ((r < 0.0) != (b < 0.0))) ? r + b : r;
+}
+float op_floor_divide(float a, float b) { precise float q = a / b; return floor(q); }
 float op_logaddexp(float a, float b) {
   if (isnan(a) || isnan(b)) return a + b;
   float hi = max(a, b), lo = min(a, b);
@@ -146,6 +270,26 @@ double op_cos(double a) { return ts_d_cos(a); }
 double op_tan(double a) { return ts_d_tan(a); }
 double op_tanh(double a) { return ts_d_tanh(a); }
 double op_sigmoid(double a) { return 1.0lf / (1.0lf + ts_d_exp(-a)); }
+double op_sinh(double a) { return ts_d_sinh(a); }
+double op_cosh(double a) { return ts_d_cosh(a); }
+double op_arcsin(double a) { return ts_d_asin(a); }
+double op_arccos(double a) { return ts_d_acos(a); }
+double op_arctan(double a) { return ts_d_atan(a); }
+double op_arcsinh(double a) { return ts_d_asinh(a); }
+double op_arccosh(double a) { return ts_d_acosh(a); }
+double op_arctanh(double a) { return ts_d_atanh(a); }
+double op_expm1(double a) { return ts_d_expm1(a); }
+double op_log2(double a) { return ts_d_log(a) * 1.44269504088896340736lf; }
+double op_log10(double a) { return ts_d_log(a) * 0.434294481903251827651lf; }
+double op_reciprocal(double a) { return 1.0lf / a; }
+double op_arctan2(double y, double x) { return ts_d_atan2(y, x); }
+double op_remainder(double a, double b) {
+  double r = a - b * trunc(a / b);
+  if (isinf(b) && !isinf(a)) r = a;
+  if (b == 0.0lf) r = ts_d_nan();
+  return (r != 0.0lf && ((r < 0.0lf) != (b < 0.0lf))) ? r + b : r;
+}
+double op_floor_divide(double a, double b) { return floor(a / b); }
 double op_logaddexp(double a, double b) {
   if (isnan(a) || isnan(b)) return a + b;
   double hi = max(a, b), lo = min(a, b);

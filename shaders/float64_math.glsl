@@ -165,6 +165,99 @@ double ts_d_tanh(double x) {
   return x < 0.0lf ? -t : t;
 }
 
+double ts_d_expm1(double x) {
+  if (abs(x) <= 1.2lf) return ts_d_expm1_small(x);
+  return ts_d_exp(x) - 1.0lf;
+}
+
+const double TS_PI = 3.14159265358979323846lf;
+
+bool ts_d_signbit(double x) { return (unpackDouble2x32(x).y & 0x80000000u) != 0u; }
+
+// atan2 in double (needs ts_atan2 of elementwise_ops.glsl): the float angle, refined by two Newton steps on the angle difference
+// (each multiplies the error by about its square), so the result has double accuracy whatever
+// the driver's float atan is worth. The special cases follow IEEE 754 / C's atan2.
+double ts_d_atan2(double y, double x) {
+  if (isnan(x) || isnan(y)) return x + y;
+  if (isinf(x) || isinf(y)) {
+    double q = isinf(x) ? (isinf(y) ? 0.25lf * TS_PI : 0.0lf) : 0.5lf * TS_PI;
+    if (isinf(x) && x < 0.0lf) q = isinf(y) ? 0.75lf * TS_PI : TS_PI;
+    return ts_d_signbit(y) ? -q : q;
+  }
+  if (x == 0.0lf && y == 0.0lf) {
+    double q = ts_d_signbit(x) ? TS_PI : 0.0lf;
+    return ts_d_signbit(y) ? -q : q;
+  }
+  // Scale both by a power of two so the float guess sees neither overflow nor underflow.
+  int ex, ey;
+  frexp(x, ex);
+  frexp(y, ey);
+  int e = max(ex, ey);
+  double xs = ldexp(x, -e), ys = ldexp(y, -e);
+  double t = double(ts_atan2(float(ys), float(xs)));
+  for (int k = 0; k < 2; ++k) {
+    double c = ts_d_cos(t), s = ts_d_sin(t);
+    t += (ys * c - xs * s) / (xs * c + ys * s);
+  }
+  return t;
+}
+double ts_d_atan(double x) { return ts_d_atan2(x, 1.0lf); }
+double ts_d_asin(double x) {
+  if (abs(x) > 1.0lf) return ts_d_nan();
+  return ts_d_atan2(x, sqrt((1.0lf - x) * (1.0lf + x)));
+}
+double ts_d_acos(double x) {
+  if (abs(x) > 1.0lf) return ts_d_nan();
+  return ts_d_atan2(sqrt((1.0lf - x) * (1.0lf + x)), x);
+}
+
+// sinh and cosh from expm1 near 0 (no cancellation) and from exp(|x| - ln 2) beyond (no
+// overflow before the result itself overflows).
+double ts_d_sinh(double x) {
+  if (isnan(x)) return x;
+  double a = abs(x), r;
+  if (a < 1.0lf) {
+    double u = ts_d_expm1_small(a);
+    r = 0.5lf * (u + u / (u + 1.0lf));
+  } else {
+    double e = ts_d_exp(a - TS_LN2_HI - TS_LN2_LO);
+    r = e - 0.25lf / e;
+  }
+  return x < 0.0lf ? -r : r;
+}
+double ts_d_cosh(double x) {
+  if (isnan(x)) return x;
+  double a = abs(x);
+  if (a < 1.0lf) {
+    double u = ts_d_expm1_small(a);
+    return 1.0lf + 0.5lf * u * u / (u + 1.0lf);
+  }
+  double e = ts_d_exp(a - TS_LN2_HI - TS_LN2_LO);
+  return e + 0.25lf / e;
+}
+double ts_d_asinh(double x) {
+  if (isnan(x) || isinf(x)) return x;
+  double a = abs(x), r;
+  if (a > 1e18lf) {
+    r = ts_d_log(a) + TS_LN2_HI + TS_LN2_LO;
+  } else {
+    r = ts_d_log1p(a + a * a / (1.0lf + sqrt(1.0lf + a * a)));
+  }
+  return x < 0.0lf ? -r : r;
+}
+double ts_d_acosh(double x) {
+  if (isnan(x) || x < 1.0lf) return ts_d_nan();
+  if (isinf(x)) return x;
+  if (x > 1e18lf) return ts_d_log(x) + TS_LN2_HI + TS_LN2_LO;
+  double t = x - 1.0lf;
+  return ts_d_log1p(t + sqrt(t * (x + 1.0lf)));
+}
+double ts_d_atanh(double x) {
+  if (isnan(x) || abs(x) > 1.0lf) return ts_d_nan();
+  if (abs(x) == 1.0lf) return x * ts_d_inf();
+  return 0.5lf * ts_d_log1p(2.0lf * x / (1.0lf - x));
+}
+
 #endif
 
 // Round half to even, from floor: lavapipe's double roundEven rounds -3.5 to -3 (seen with

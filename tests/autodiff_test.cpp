@@ -70,6 +70,12 @@ std::vector<GradOp> grad_ops() {
   for (auto n : {"log", "sqrt", "rsqrt", "power"}) t[n].lo = 0.3, t[n].hi = 2.5;
   t["log1p"].lo = -0.5;
   t["tan"].lo = -1.2, t["tan"].hi = 1.2;
+  for (auto n : {"arcsin", "arccos", "arctanh"}) t[n].lo = -0.8, t[n].hi = 0.8;
+  t["arccosh"].lo = 1.2, t["arccosh"].hi = 3.0;
+  for (auto n : {"log2", "log10", "reciprocal"}) t[n].lo = 0.3, t[n].hi = 2.5;
+  // remainder: a in one period of b (away from the jumps); floor_divide is piecewise constant.
+  t["remainder"].lo = 0.3, t["remainder"].hi = 0.9;
+  t.erase("floor_divide");
   t["abs"].lo = 0.2;  // |x| on one side of the kink; the sign flips in the negative test below
   // erfinv is a single-precision approximation on every dtype: wider steps, float tolerances.
   t["erfinv"].lo = -0.8, t["erfinv"].hi = 0.8, t["erfinv"].h = 1e-3, t["erfinv"].rtol = 1e-3,
@@ -88,7 +94,8 @@ TEST(AutodiffElementwise, EveryOpAgainstFiniteDifferences) {
   const CpuOnly cpu_only;
   auto ops = grad_ops();
   // Every unary/binary op of the list is here or is bool-valued.
-  EXPECT_EQ(ops.size(), 19u - 1u + 16u - 8u);
+  // (floor_divide, piecewise constant, is checked for zero gradients elsewhere.)
+  EXPECT_EQ(ops.size(), 31u - 1u + 19u - 8u - 1u);
   for (auto& op : ops) {
     SCOPED_TRACE(op.name);
     if (op.arity == 1) {

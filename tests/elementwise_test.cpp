@@ -9,6 +9,8 @@
 // the same values as op by op, lifetime, errors at construction, ops as values, +=).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <functional>
 #include <map>
 #include <set>
@@ -102,11 +104,6 @@ std::vector<FixtureCase> all_cases() {
 std::pair<double, double> tolerance(const FixtureCase& c, Dtype out, Device d) {
   if (c.tolerance == "exact" || !issubdtype(out, floating)) return {0.0, 0.0};
   if (out == float16 || out == bfloat16) return {1e-2, 1e-3};
-  if (out == float64 && d.type == Device::gpu && c.tolerance == "transc") {
-    // Documented in shaders/elementwise_ops.glsl: GLSL has no double-precision exp/sin/log,
-    // so float64 transcendentals run in float32 on the GPU.
-    return {1e-5, 2e-6};
-  }
   if (out == float64) {
     // erfinv is Giles' single-precision approximation on every dtype (the CPU functor and the
     // GLSL snippet share it), so float64 gets float32 accuracy there.
@@ -505,6 +502,23 @@ TEST(ExprTest, OneOpExpressionIsPlainPrimitive) {
   EXPECT_STREQ(s.primitive().name(), "Add");
   array f = sin(x) + 1.0f;
   EXPECT_STRNE(f.primitive().name(), "Add");
+}
+
+// Integer remainder / floor_divide never trap: division by 0 gives 0 (NumPy's result) and the
+// most negative value divided by -1 wraps; the signs follow the divisor (Python's %, MLX).
+TEST(ElementwiseIntegerDivision, EdgeCasesOnEveryDevice) {
+  for_each_device([](Device) {
+    const int32_t lo = std::numeric_limits<int32_t>::min();
+    array a({7, -7, 7, -7, 5, lo, lo, 0});
+    array b({3, 3, -3, -3, 0, -1, 1, 4});
+    EXPECT_EQ(remainder(a, b, default_device()).to_vector<int32_t>(),
+              (std::vector<int32_t>{1, 2, -2, -1, 0, 0, 0, 0}));
+    EXPECT_EQ(floor_divide(a, b, default_device()).to_vector<int32_t>(),
+              (std::vector<int32_t>{2, -3, -3, 2, 0, lo, lo, 0}));
+    array u = astype(array({7, 9, 5}), uint32), v = astype(array({2, 0, 7}), uint32);
+    EXPECT_EQ(remainder(u, v, default_device()).to_vector<uint32_t>(), (std::vector<uint32_t>{1, 0, 5}));
+    EXPECT_EQ(floor_divide(u, v, default_device()).to_vector<uint32_t>(), (std::vector<uint32_t>{3, 0, 0}));
+  });
 }
 
 }  // namespace

@@ -75,6 +75,11 @@ std::vector<ErrorCase> error_cases() {
       ERR("tanh_complex", IA, ({"[tanh]"}), auto e = tanh(cplx()); (void)e),
       ERR("less_complex", IA, ({"[less]"}), auto e = cplx() < cplx(); (void)e),
       ERR("erfinv_complex", IA, ({"[erfinv]"}), auto e = erfinv(cplx()); (void)e),
+      ERR("remainder_bool", IA, ({"[remainder]", "bool"}), remainder(bools(), bools())),
+      ERR("floor_divide_bool", IA, ({"[floor_divide]", "bool"}), floor_divide(bools(), bools())),
+      ERR("floor_divide_complex", IA, ({"[floor_divide]", "complex64"}), floor_divide(cplx(), cplx())),
+      ERR("arctan2_complex", IA, ({"[arctan2]", "complex64"}), arctan2(cplx(), cplx())),
+      ERR("arcsinh_complex", IA, ({"[arcsinh]", "complex64"}), arcsinh(cplx())),
       // reshape / flatten
       ERR("reshape_bad_size", IA, ({"[reshape]", "(2,3)", "(4,)"}), reshape(f23(), {4})),
       ERR("reshape_two_minus_ones", IA, ({"[reshape]", "-1"}), reshape(f23(), {-1, -1})),

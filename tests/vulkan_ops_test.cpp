@@ -431,10 +431,18 @@ std::vector<UnaryCase> unary_cases() {
 #undef TESSERA_TEST_UNARY
   for (auto& c : v) {
     const std::string n = c.name;
-    if (n == "log" || n == "sqrt" || n == "rsqrt" || n == "log1p") { c.lo = 0.05; c.hi = 3; }
+    if (n == "log" || n == "sqrt" || n == "rsqrt" || n == "log1p" || n == "log2" || n == "log10" ||
+        n == "reciprocal") {
+      c.lo = 0.05;
+      c.hi = 3;
+    }
+    if (n == "arcsin" || n == "arccos" || n == "arctanh") { c.lo = -0.95; c.hi = 0.95; }
+    if (n == "arccosh") { c.lo = 1.05; c.hi = 4; }
     if (n == "erfinv") { c.lo = -0.95; c.hi = 0.95; }
     if (n == "tan") { c.lo = -1.2; c.hi = 1.2; }
-    for (const char* t : {"exp", "log", "log1p", "sin", "cos", "tan", "tanh", "sqrt", "rsqrt", "sigmoid", "erfinv"}) {
+    for (const char* t : {"exp", "log", "log1p", "sin", "cos", "tan", "tanh", "sqrt", "rsqrt", "sigmoid", "erfinv",
+                          "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+                          "expm1", "log2", "log10"}) {
       if (n == t) c.transcendental = true;
     }
   }
@@ -455,7 +463,9 @@ std::vector<BinaryCase> binary_cases() {
 #undef TESSERA_TEST_BINARY
   for (auto& c : v) {
     const std::string n = c.name;
-    c.transcendental = n == "power" || n == "divide";
+    // remainder of floats goes through a division on the GPU (fmod on the CPU).
+    c.transcendental = n == "power" || n == "divide" || n == "logaddexp" || n == "arctan2" ||
+                       n == "remainder";
   }
   return v;
 }

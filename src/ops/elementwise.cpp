@@ -33,41 +33,6 @@ constexpr OpInfo kOps[] = {
 #undef TESSERA_T
 };
 
-bool is_float_op(ElemOp op) {
-  switch (op) {
-    case ElemOp::Exp: case ElemOp::Log: case ElemOp::Log1p: case ElemOp::Sin: case ElemOp::Cos:
-    case ElemOp::Tan: case ElemOp::Tanh: case ElemOp::Sqrt: case ElemOp::Rsqrt:
-    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide: case ElemOp::LogAddExp:
-      return true;
-    default:
-      return false;
-  }
-}
-bool is_comparison(ElemOp op) {
-  switch (op) {
-    case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Less: case ElemOp::LessEqual:
-    case ElemOp::Greater: case ElemOp::GreaterEqual:
-      return true;
-    default:
-      return false;
-  }
-}
-bool is_logical(ElemOp op) {
-  return op == ElemOp::LogicalAnd || op == ElemOp::LogicalOr || op == ElemOp::LogicalNot;
-}
-// Ops defined on complex64 (others reject it).
-bool supports_complex(ElemOp op) {
-  switch (op) {
-    case ElemOp::Negative: case ElemOp::Abs: case ElemOp::Square: case ElemOp::Add:
-    case ElemOp::Subtract: case ElemOp::Multiply: case ElemOp::Divide: case ElemOp::Exp:
-    case ElemOp::Log: case ElemOp::Sin: case ElemOp::Cos: case ElemOp::Sqrt:
-    case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Select: case ElemOp::AsType:
-    case ElemOp::LogicalNot: case ElemOp::LogicalAnd: case ElemOp::LogicalOr:
-      return true;
-    default:
-      return false;
-  }
-}
 }  // namespace
 
 const char* op_name(ElemOp op) { return kOps[static_cast<int>(op)].name; }
@@ -205,9 +170,9 @@ ElemTyping elementwise_typing(ElemOp op, const Dtype* in, int n, Dtype target) {
   }
   Dtype c = n == 2 ? promote_types(in[0], in[1]) : in[0];
   if (is_float_op(op) && !issubdtype(c, inexact)) c = float32;
-  if (c == bool_ && (op == ElemOp::Negative || op == ElemOp::Subtract)) {
-    throw std::invalid_argument(std::string("[") + fn +
-                                "] is not supported for bool arrays; use logical_not");
+  if (c == bool_ && rejects_bool(op)) {
+    throw std::invalid_argument(std::string("[") + fn + "] is not supported for bool arrays" +
+                                (op == ElemOp::Negative ? "; use logical_not" : ""));
   }
   if (is_complex(c) && (op == ElemOp::Maximum || op == ElemOp::Minimum)) {
     throw std::invalid_argument(std::string("[") + fn + "] is not supported for complex64");
@@ -310,6 +275,42 @@ std::optional<array> partial(const ElemInstr& in, const std::vector<array>& regs
       return ew(ElemOp::Multiply,
                 {scalar(std::sqrt(std::numbers::pi) / 2), ew(ElemOp::Exp, {ew(ElemOp::Square, {out}, s)}, s)},
                 s);
+    case ElemOp::Sinh: return ew(ElemOp::Cosh, {a}, s);
+    case ElemOp::Cosh: return ew(ElemOp::Sinh, {a}, s);
+    case ElemOp::ArcSin:
+    case ElemOp::ArcCos: {
+      // +-1 / sqrt(1 - a^2)
+      array d = ew(ElemOp::Rsqrt, {ew(ElemOp::Subtract, {scalar(1), ew(ElemOp::Square, {a}, s)}, s)}, s);
+      return in.op == ElemOp::ArcSin ? d : ew(ElemOp::Negative, {d}, s);
+    }
+    case ElemOp::ArcTan:
+      return ew(ElemOp::Reciprocal, {ew(ElemOp::Add, {scalar(1), ew(ElemOp::Square, {a}, s)}, s)}, s);
+    case ElemOp::ArcSinh:
+      return ew(ElemOp::Rsqrt, {ew(ElemOp::Add, {ew(ElemOp::Square, {a}, s), scalar(1)}, s)}, s);
+    case ElemOp::ArcCosh:
+      return ew(ElemOp::Rsqrt, {ew(ElemOp::Subtract, {ew(ElemOp::Square, {a}, s), scalar(1)}, s)}, s);
+    case ElemOp::ArcTanh:
+      return ew(ElemOp::Reciprocal, {ew(ElemOp::Subtract, {scalar(1), ew(ElemOp::Square, {a}, s)}, s)}, s);
+    case ElemOp::Expm1: return ew(ElemOp::Add, {out, scalar(1)}, s);
+    case ElemOp::Log2:
+    case ElemOp::Log10: {
+      const double ln_base = in.op == ElemOp::Log2 ? std::numbers::ln2 : std::numbers::ln10;
+      return ew(ElemOp::Reciprocal, {ew(ElemOp::Multiply, {a, scalar(ln_base)}, s)}, s);
+    }
+    case ElemOp::Reciprocal: return ew(ElemOp::Negative, {ew(ElemOp::Square, {out}, s)}, s);
+    case ElemOp::ArcTan2: {
+      // atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)
+      const array& x = regs[in.args[1]];
+      array r2 = ew(ElemOp::Add, {ew(ElemOp::Square, {a}, s), ew(ElemOp::Square, {x}, s)}, s);
+      return which == 0 ? ew(ElemOp::Divide, {x, r2}, s)
+                        : ew(ElemOp::Negative, {ew(ElemOp::Divide, {a, r2}, s)}, s);
+    }
+    case ElemOp::Remainder: {
+      // a - b * floor(a / b): 1 for a, -floor(a / b) for b.
+      if (which == 0) return scalar(1);
+      const array& b = regs[in.args[1]];
+      return ew(ElemOp::Negative, {ew(ElemOp::FloorDivide, {a, b}, s)}, s);
+    }
     case ElemOp::AsType:
       if (!differentiable(a.dtype()) || !differentiable(in.dtype)) return std::nullopt;
       return scalar(1);

@@ -25,12 +25,15 @@ namespace tessera {
   X(Negative, negative) X(Abs, abs) X(Sign, sign) X(Exp, exp) X(Log, log) X(Log1p, log1p)        \
   X(Sin, sin) X(Cos, cos) X(Tan, tan) X(Tanh, tanh) X(Sqrt, sqrt) X(Rsqrt, rsqrt)                \
   X(Square, square) X(Sigmoid, sigmoid) X(Floor, floor) X(Ceil, ceil) X(Round, round)            \
-  X(LogicalNot, logical_not) X(Erfinv, erfinv)
+  X(LogicalNot, logical_not) X(Erfinv, erfinv) X(Sinh, sinh) X(Cosh, cosh) X(ArcSin, arcsin)      \
+  X(ArcCos, arccos) X(ArcTan, arctan) X(ArcSinh, arcsinh) X(ArcCosh, arccosh)                     \
+  X(ArcTanh, arctanh) X(Expm1, expm1) X(Log2, log2) X(Log10, log10) X(Reciprocal, reciprocal)
 #define TESSERA_BINARY_OPS(X)                                                                   \
   X(Add, add) X(Subtract, subtract) X(Multiply, multiply) X(Divide, divide) X(Power, power)      \
   X(Maximum, maximum) X(Minimum, minimum) X(Equal, equal) X(NotEqual, not_equal) X(Less, less)  \
   X(LessEqual, less_equal) X(Greater, greater) X(GreaterEqual, greater_equal)                    \
-  X(LogicalAnd, logical_and) X(LogicalOr, logical_or) X(LogAddExp, logaddexp)
+  X(LogicalAnd, logical_and) X(LogicalOr, logical_or) X(LogAddExp, logaddexp)                   \
+  X(ArcTan2, arctan2) X(Remainder, remainder) X(FloorDivide, floor_divide)
 #define TESSERA_TERNARY_OPS(X) X(Select, where)
 
 enum class ElemOp : uint8_t {
@@ -48,6 +51,52 @@ constexpr int op_arity(ElemOp op) {
 #undef TESSERA_ARITY1
 #undef TESSERA_ARITY2
   return 3;
+}
+
+// Ops that compute in floating point: integer and bool operands become float32 (MLX's rule).
+constexpr bool is_float_op(ElemOp op) {
+  switch (op) {
+    case ElemOp::Exp: case ElemOp::Log: case ElemOp::Log1p: case ElemOp::Sin: case ElemOp::Cos:
+    case ElemOp::Tan: case ElemOp::Tanh: case ElemOp::Sqrt: case ElemOp::Rsqrt:
+    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide: case ElemOp::LogAddExp:
+    case ElemOp::Sinh: case ElemOp::Cosh: case ElemOp::ArcSin: case ElemOp::ArcCos:
+    case ElemOp::ArcTan: case ElemOp::ArcSinh: case ElemOp::ArcCosh: case ElemOp::ArcTanh:
+    case ElemOp::Expm1: case ElemOp::Log2: case ElemOp::Log10: case ElemOp::Reciprocal:
+    case ElemOp::ArcTan2:
+      return true;
+    default:
+      return false;
+  }
+}
+constexpr bool is_comparison(ElemOp op) {
+  switch (op) {
+    case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Less: case ElemOp::LessEqual:
+    case ElemOp::Greater: case ElemOp::GreaterEqual:
+      return true;
+    default:
+      return false;
+  }
+}
+constexpr bool is_logical(ElemOp op) {
+  return op == ElemOp::LogicalAnd || op == ElemOp::LogicalOr || op == ElemOp::LogicalNot;
+}
+// Ops defined on complex64 (the others reject it).
+constexpr bool supports_complex(ElemOp op) {
+  switch (op) {
+    case ElemOp::Negative: case ElemOp::Abs: case ElemOp::Square: case ElemOp::Add:
+    case ElemOp::Subtract: case ElemOp::Multiply: case ElemOp::Divide: case ElemOp::Exp:
+    case ElemOp::Log: case ElemOp::Sin: case ElemOp::Cos: case ElemOp::Sqrt:
+    case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Select: case ElemOp::AsType:
+    case ElemOp::LogicalNot: case ElemOp::LogicalAnd: case ElemOp::LogicalOr:
+      return true;
+    default:
+      return false;
+  }
+}
+// Integer-or-float arithmetic that has no meaning for bool (NumPy and MLX reject it).
+constexpr bool rejects_bool(ElemOp op) {
+  return op == ElemOp::Negative || op == ElemOp::Subtract || op == ElemOp::Remainder ||
+         op == ElemOp::FloorDivide;
 }
 
 struct ElemInstr {

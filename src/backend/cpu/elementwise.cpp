@@ -111,25 +111,13 @@ constexpr bool valid_pair() {
                        op == ElemOp::LogicalOr) {
     return std::is_same_v<T, bool>;
   } else if constexpr (is_complex_v<T>) {
-    return op != ElemOp::Log1p && op != ElemOp::Tan && op != ElemOp::Tanh && op != ElemOp::Rsqrt &&
-           op != ElemOp::Sigmoid && op != ElemOp::Erfinv && op != ElemOp::Floor &&
-           op != ElemOp::Ceil && op != ElemOp::Round && op != ElemOp::Sign &&
-           op != ElemOp::Power && op != ElemOp::Maximum && op != ElemOp::Minimum &&
-           op != ElemOp::Less && op != ElemOp::LessEqual && op != ElemOp::Greater &&
-           op != ElemOp::GreaterEqual && op != ElemOp::LogAddExp;
+    return supports_complex(op) && op != ElemOp::AsType;
+  } else if constexpr (is_float_op(op)) {
+    return std::is_floating_point_v<work_t<T>>;
+  } else if constexpr (rejects_bool(op)) {
+    return !std::is_same_v<T, bool>;
   } else {
-  switch (op) {
-    case ElemOp::Exp: case ElemOp::Log: case ElemOp::Log1p: case ElemOp::Sin: case ElemOp::Cos:
-    case ElemOp::Tan: case ElemOp::Tanh: case ElemOp::Sqrt: case ElemOp::Rsqrt:
-    case ElemOp::Sigmoid: case ElemOp::Erfinv: case ElemOp::Divide: case ElemOp::LogAddExp:
-      return std::is_floating_point_v<work_t<T>>;
-    case ElemOp::Negative: case ElemOp::Subtract:
-      return !std::is_same_v<T, bool>;
-    case ElemOp::LogicalNot: case ElemOp::LogicalAnd: case ElemOp::LogicalOr:
-      return std::is_same_v<T, bool>;
-    default:
-      return true;
-  }
+    return true;
   }
 }
 

@@ -137,6 +137,18 @@ auto unary(W x) {
     if constexpr (std::is_same_v<W, double>) return static_cast<double>(erfinv_f(static_cast<float>(x)));
     else return erfinv_f(x);
   }
+  else if constexpr (op == ElemOp::Sinh) return std::sinh(x);
+  else if constexpr (op == ElemOp::Cosh) return std::cosh(x);
+  else if constexpr (op == ElemOp::ArcSin) return std::asin(x);
+  else if constexpr (op == ElemOp::ArcCos) return std::acos(x);
+  else if constexpr (op == ElemOp::ArcTan) return std::atan(x);
+  else if constexpr (op == ElemOp::ArcSinh) return std::asinh(x);
+  else if constexpr (op == ElemOp::ArcCosh) return std::acosh(x);
+  else if constexpr (op == ElemOp::ArcTanh) return std::atanh(x);
+  else if constexpr (op == ElemOp::Expm1) return std::expm1(x);
+  else if constexpr (op == ElemOp::Log2) return std::log2(x);
+  else if constexpr (op == ElemOp::Log10) return std::log10(x);
+  else if constexpr (op == ElemOp::Reciprocal) return W(1) / x;
 }
 
 template <ElemOp op, typename W>
@@ -177,6 +189,40 @@ auto binary(W a, W b) {
   else if constexpr (op == ElemOp::GreaterEqual) return a >= b;
   else if constexpr (op == ElemOp::LogicalAnd) return a && b;
   else if constexpr (op == ElemOp::LogicalOr) return a || b;
+  else if constexpr (op == ElemOp::ArcTan2) return std::atan2(a, b);
+  else if constexpr (op == ElemOp::Remainder) {
+    // The sign of the divisor (NumPy's and MLX's remainder, Python's %). Integer division by
+    // 0 gives 0 (NumPy's result) and by -1 gives 0: neither may trap.
+    if constexpr (std::is_integral_v<W>) {
+      if (b == W(0)) return W(0);
+      if constexpr (std::is_signed_v<W>) {
+        if (b == W(-1)) return W(0);
+        W r = static_cast<W>(a % b);
+        return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<W>(r + b) : r;
+      } else {
+        return static_cast<W>(a % b);
+      }
+    } else {
+      W r = std::fmod(a, b);
+      return (r != W(0) && ((r < W(0)) != (b < W(0)))) ? static_cast<W>(r + b) : r;
+    }
+  }
+  else if constexpr (op == ElemOp::FloorDivide) {
+    // Rounded toward -inf. Integer division by 0 gives 0; by -1 it is negation (which wraps
+    // for the most negative value instead of trapping).
+    if constexpr (std::is_integral_v<W>) {
+      if (b == W(0)) return W(0);
+      if constexpr (std::is_signed_v<W>) {
+        if (b == W(-1)) return wrap_sub(W(0), a);
+        W q = static_cast<W>(a / b);
+        return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<W>(q - 1) : q;
+      } else {
+        return static_cast<W>(a / b);
+      }
+    } else {
+      return static_cast<W>(std::floor(a / b));
+    }
+  }
   else if constexpr (op == ElemOp::LogAddExp) {
     // log(exp(a) + exp(b)) = max + log1p(exp(min - max)), which never overflows. The infinite
     // cases are taken first: inf - inf would be NaN.

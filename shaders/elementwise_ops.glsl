@@ -39,6 +39,19 @@
     return r;                                                         \
   }
 
+// Bits. Shift amounts outside [0, width) shift everything out (GLSL leaves them undefined);
+// the narrow integer types compute in 32 bits, as on the CPU. The range test is one unsigned
+// comparison (a negative amount converts to a huge one): lavapipe (Mesa 22.3) miscompiles the
+// signed `b < 0 || b >= W` on sign-extended int64 values. OUT is what an amount out of range
+// gives: the sign bits for a signed right shift, else 0.
+#define TS_BITS(T, U, W, OUT)                                         \
+  T op_bitwise_and(T a, T b) { return a & b; }                        \
+  T op_bitwise_or(T a, T b) { return a | b; }                         \
+  T op_bitwise_xor(T a, T b) { return a ^ b; }                        \
+  T op_bitwise_invert(T a) { return ~a; }                             \
+  T op_left_shift(T a, T b) { return U(b) >= U(W) ? T(0) : (a << b); } \
+  T op_right_shift(T a, T b) { return U(b) >= U(W) ? (OUT) : (a >> b); }
+
 #define TS_SIGNED(T)                                                  \
   TS_INTEGER(T)                                                       \
   /* GLSL leaves % undefined for negative operands: the remainder  */ \
@@ -71,9 +84,13 @@
 
 TS_SIGNED(int)
 TS_UNSIGNED(uint)
+TS_BITS(int, uint, 32, a >> 31)
+TS_BITS(uint, uint, 32, 0u)
 #ifdef TS_INT64
 TS_SIGNED(int64_t)
 TS_UNSIGNED(uint64_t)
+TS_BITS(int64_t, uint64_t, 64, a >> 63)
+TS_BITS(uint64_t, uint64_t, 64, uint64_t(0))
 #endif
 
 // ---- floating point
@@ -239,6 +256,29 @@ float op_arctanh(float x) {
   if (abs(x) == 1.0) return x * uintBitsToFloat(0x7f800000u);
   return 0.5 * op_log1p(2.0 * x / (1.0 - x));
 }
+// erf: below 2.5 the series 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (2n+1)!!, whose terms are
+// all positive (no cancellation); beyond, 1 - erfc with erfc from its continued fraction
+// exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), evaluated backwards.
+float op_erf(float x) {
+  if (isnan(x)) return x;
+  float a = abs(x), r;
+  if (a < 2.5) {
+    float x2 = a * a, term = a, sum = a;
+    for (int n = 1; n < 48; ++n) {
+      term *= 2.0 * x2 / float(2 * n + 1);
+      sum += term;
+      if (term < sum * 1e-9) break;
+    }
+    r = 1.12837917 * exp(-x2) * sum;
+  } else if (a < 10.0) {
+    float t = a;
+    for (int k = 40; k >= 1; --k) t = a + 0.5 * float(k) / t;
+    r = 1.0 - exp(-a * a) * 0.564189584 / t;
+  } else {
+    r = 1.0;
+  }
+  return x < 0.0 ? -r : r;
+}
 float op_log2(float x) { return log2(x); }
 float op_log10(float x) { return log2(x) * 0.30102999566; }
 float op_reciprocal(float x) { precise float r = 1.0 / x; return r; }
@@ -270,6 +310,7 @@ double op_cos(double a) { return ts_d_cos(a); }
 double op_tan(double a) { return ts_d_tan(a); }
 double op_tanh(double a) { return ts_d_tanh(a); }
 double op_sigmoid(double a) { return 1.0lf / (1.0lf + ts_d_exp(-a)); }
+double op_erf(double x) { return ts_d_erf(x); }
 double op_sinh(double a) { return ts_d_sinh(a); }
 double op_cosh(double a) { return ts_d_cosh(a); }
 double op_arcsin(double a) { return ts_d_asin(a); }
@@ -331,6 +372,10 @@ bool op_where(bool c, bool a, bool b) { return c ? a : b; }
 bool op_logical_not(bool a) { return !a; }
 bool op_logical_and(bool a, bool b) { return a && b; }
 bool op_logical_or(bool a, bool b) { return a || b; }
+bool op_bitwise_and(bool a, bool b) { return a && b; }
+bool op_bitwise_or(bool a, bool b) { return a || b; }
+bool op_bitwise_xor(bool a, bool b) { return a != b; }
+bool op_bitwise_invert(bool a) { return !a; }
 
 // ---- complex64 as vec2(real, imag)
 vec2 op_add(vec2 a, vec2 b) { return a + b; }

@@ -252,6 +252,28 @@ double ts_d_acosh(double x) {
   double t = x - 1.0lf;
   return ts_d_log1p(t + sqrt(t * (x + 1.0lf)));
 }
+// erf as op_erf (elementwise_ops.glsl) does it in float, with the switch to the continued
+// fraction at 3 and more terms.
+double ts_d_erf(double x) {
+  if (isnan(x)) return x;
+  double a = abs(x), r;
+  if (a < 3.0lf) {
+    double x2 = a * a, term = a, sum = a;
+    for (int n = 1; n < 96; ++n) {
+      term *= 2.0lf * x2 / double(2 * n + 1);
+      sum += term;
+      if (term < sum * 1e-18lf) break;
+    }
+    r = 1.1283791670955125739lf * ts_d_exp(-x2) * sum;
+  } else if (a < 27.0lf) {
+    double t = a;
+    for (int k = 80; k >= 1; --k) t = a + 0.5lf * double(k) / t;
+    r = 1.0lf - ts_d_exp(-a * a) * 0.56418958354775628695lf / t;
+  } else {
+    r = 1.0lf;
+  }
+  return x < 0.0lf ? -r : r;
+}
 double ts_d_atanh(double x) {
   if (isnan(x) || abs(x) > 1.0lf) return ts_d_nan();
   if (abs(x) == 1.0lf) return x * ts_d_inf();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <numbers>
 
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@
 #include "tessera/core/primitive.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/reduce.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/elementwise.hpp"
 #include "tessera/transforms/eval.hpp"
@@ -145,19 +147,29 @@ INSTANTIATE_TEST_SUITE_P(Elementwise, ElementwiseFixtureTest, ::testing::ValuesI
                            return info.param.name;
                          });
 
-// The fixtures cover every op of the list in float32 (with every layout), and name no op that
-// does not exist: an op added to TESSERA_*_OPS without reference values fails here.
+// The fixtures cover every op of the list in float32 (with every layout), or in int32 for the
+// ops that reject floats (the bitwise ones), and name no op that does not exist: an op added
+// to TESSERA_*_OPS without reference values fails here.
 TEST(ElementwiseTable, FixturesCoverEveryOp) {
   std::map<std::string, std::set<std::string>> layouts_by_op;
-  std::set<std::string> dtypes_by_op;
+  auto rejects_floats = [](const std::string& op) {
+    const OpEntry& e = op_table().at(op);
+    try {
+      e.plain(std::vector<array>(e.arity, array({1.0f})), Device(Device::cpu));
+      return false;
+    } catch (const std::invalid_argument&) {
+      return true;
+    }
+  };
   for (auto& c : all_cases()) {
     ASSERT_TRUE(op_table().count(c.op)) << c.name << ": " << c.op;
-    if (c.dtype != "float32") continue;
+    const std::string wanted = rejects_floats(c.op) ? "int32" : "float32";
+    if (c.dtype != wanted) continue;
     for (auto& in : c.inputs) layouts_by_op[c.op].insert(in.layout);
   }
   for (auto& name : all_op_names()) {
     ASSERT_TRUE(op_table().count(name)) << name;
-    ASSERT_TRUE(layouts_by_op.count(name)) << "no float32 fixture for " << name;
+    ASSERT_TRUE(layouts_by_op.count(name)) << "no float32 (or int32) fixture for " << name;
     for (const char* l : {"c", "T", "s2"}) {
       EXPECT_TRUE(layouts_by_op[name].count(l)) << name << " lacks layout " << l;
     }
@@ -182,6 +194,9 @@ TEST(ElementwiseTable, PlainOpIsOneNamedNode) {
     std::vector<array> args;
     if (entry.arity == 3) args = {b, f, f};
     else if (name.rfind("logical_", 0) == 0) args.assign(entry.arity, b);
+    else if (name.rfind("bitwise_", 0) == 0 || name.find("_shift") != std::string::npos) {
+      args.assign(entry.arity, array({3, 1}));
+    }
     else args.assign(entry.arity, f);
     array r = entry.plain(args, Device(Device::cpu));
     ASSERT_TRUE(r.has_primitive()) << name;
@@ -518,6 +533,50 @@ TEST(ElementwiseIntegerDivision, EdgeCasesOnEveryDevice) {
     array u = astype(array({7, 9, 5}), uint32), v = astype(array({2, 0, 7}), uint32);
     EXPECT_EQ(remainder(u, v, default_device()).to_vector<uint32_t>(), (std::vector<uint32_t>{1, 0, 5}));
     EXPECT_EQ(floor_divide(u, v, default_device()).to_vector<uint32_t>(), (std::vector<uint32_t>{3, 0, 0}));
+  });
+}
+
+TEST(ElementwiseComposed, ClipDegreesRadians) {
+  for_each_device([](Device) {
+    array x({-2.0f, 0.5f, 3.0f});
+    EXPECT_TRUE(arrays_equal(clip(x, array(-1.0f), array(1.0f)), array({-1.0f, 0.5f, 1.0f})));
+    EXPECT_TRUE(arrays_equal(clip(x, std::nullopt, array(1.0f)), array({-2.0f, 0.5f, 1.0f})));
+    EXPECT_TRUE(arrays_equal(clip(x, array({0.0f, 1.0f, 0.0f}), std::nullopt), array({0.0f, 1.0f, 3.0f})));
+    EXPECT_EQ(clip(array({1, 5}), array(2), array(4)).dtype(), int32);
+    EXPECT_TRUE(throws_with<std::invalid_argument>([&] { clip(x, std::nullopt, std::nullopt); }, {"[clip]"}));
+    // The gradient passes inside the range only.
+    array g = grad([](const array& v) { return sum(clip(v, array(-1.0f), array(1.0f))); })(x);
+    EXPECT_TRUE(arrays_equal(g, array({0.0f, 1.0f, 0.0f})));
+    const double pi = std::numbers::pi;
+    EXPECT_NEAR(degrees(array(static_cast<float>(pi))).item<float>(), 180.0f, 1e-4);
+    EXPECT_NEAR(radians(array(180.0f)).item<float>(), static_cast<float>(pi), 1e-6);
+    EXPECT_EQ(degrees(array(1.0f, float16)).dtype(), float16);
+    EXPECT_EQ(radians(array(90)).dtype(), float32);
+  });
+}
+
+// Shifts past the width shift everything out (C++ and GLSL leave them undefined); narrow types
+// compute in 32 bits and wrap; bool operands of a shift are uint8; the result dtype promotes.
+TEST(ElementwiseBitwise, EdgeCasesOnEveryDevice) {
+  for_each_device([](Device) {
+    array a({1, -8, 5, -1, 3});
+    array n({3, 1, 40, 33, -1});
+    EXPECT_EQ(left_shift(a, n, default_device()).to_vector<int32_t>(),
+              (std::vector<int32_t>{8, -16, 0, 0, 0}));
+    EXPECT_EQ(right_shift(a, n, default_device()).to_vector<int32_t>(),
+              (std::vector<int32_t>{0, -4, 0, -1, 0}));
+    array i8 = astype(array({1, -128, 127}), int8);
+    EXPECT_EQ(left_shift(i8, astype(array({7, 0, 1}), int8), default_device()).to_vector<int32_t>(),
+              (std::vector<int32_t>{-128, -128, -2}));
+    EXPECT_EQ(bitwise_invert(i8, default_device()).to_vector<int32_t>(), (std::vector<int32_t>{-2, 127, -128}));
+    array u = astype(array({0xF0, 0x0F}), uint32);
+    EXPECT_EQ(bitwise_xor(u, astype(array({0xFF, 0xFF}), uint32), default_device()).to_vector<uint32_t>(),
+              (std::vector<uint32_t>{0x0F, 0xF0}));
+    array t({true, false});
+    EXPECT_EQ(left_shift(t, t, default_device()).dtype(), uint8);
+    EXPECT_EQ(left_shift(t, t, default_device()).to_vector<int32_t>(), (std::vector<int32_t>{2, 0}));
+    EXPECT_EQ(bitwise_and(t, array({true, true}), default_device()).dtype(), bool_);
+    EXPECT_EQ(bitwise_or(array({1}), astype(array({2}), int64), default_device()).dtype(), int64);
   });
 }
 

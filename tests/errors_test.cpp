@@ -79,6 +79,9 @@ std::vector<ErrorCase> error_cases() {
       ERR("floor_divide_bool", IA, ({"[floor_divide]", "bool"}), floor_divide(bools(), bools())),
       ERR("floor_divide_complex", IA, ({"[floor_divide]", "complex64"}), floor_divide(cplx(), cplx())),
       ERR("arctan2_complex", IA, ({"[arctan2]", "complex64"}), arctan2(cplx(), cplx())),
+      ERR("bitwise_and_float", IA, ({"[bitwise_and]", "float32", "integers"}), bitwise_and(f23(), f23())),
+      ERR("left_shift_float16", IA, ({"[left_shift]", "float16"}), left_shift(astype(f23(), float16), 1)),
+      ERR("bitwise_invert_float", IA, ({"[bitwise_invert]"}), bitwise_invert(f23())),
       ERR("arcsinh_complex", IA, ({"[arcsinh]", "complex64"}), arcsinh(cplx())),
       // reshape / flatten
       ERR("reshape_bad_size", IA, ({"[reshape]", "(2,3)", "(4,)"}), reshape(f23(), {4})),

@@ -101,8 +101,16 @@ TEST(MlxCompat, UnqualifiedOpCallsWithMlxArgumentForms) {
   array a = abs(x - 2) + exp(-x) * 2.0 + sin(x) / 3.0f + log1p(x) + log(x + 1);
   a = maximum(a, 0.0f) + minimum(1, x) + where(x > 1, x, 0.0f) + square(x) + sqrt(x);
   a = a + sigmoid(x) + tanh(x) + negative(x) + floor(x * 1.5) + logaddexp(x, 0.5f);
+  a = a + erf(x) + expm1(x) + log2(x + 1) + log10(x + 1) + sinh(x) + cosh(x) + arctan(x);
+  a = a + arcsinh(x) + arctan2(x, 2.0f) + remainder(x, 4) + floor_divide(x, 2) + reciprocal(x + 1);
+  a = a + clip(x, array(1.0f), array(4.0f)) + degrees(x) + radians(x) + arcsin(x / 10) +
+      arccos(x / 10) + arctanh(x / 10) + arccosh(x + 1);
   eval(a);
   EXPECT_EQ(a.shape(), (Shape{2, 3}));
+  array bits = bitwise_and(astype(x, int32), 3) + bitwise_or(astype(x, int32), 1) +
+               bitwise_xor(2, astype(x, int32)) + left_shift(astype(x, int32), 1) +
+               right_shift(astype(x, int32), 1) + bitwise_invert(astype(x, int32));
+  EXPECT_EQ(bits.dtype(), int32);
   EXPECT_TRUE(all(isfinite(a)).item<bool>());
   // Comparisons and logic.
   EXPECT_TRUE(any(equal(x, 3)).item<bool>());

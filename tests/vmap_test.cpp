@@ -77,6 +77,9 @@ std::vector<VmapCase> cases() {
       {"binary_shared_input", two([](const array& x, const array& y) { return array(x / (y * y + 1)); }), {{5, 3, 4}, {4}}, {0, -1}},
       {"where", two([](const array& x, const array& y) { return where(x > y, x, y); }), {{5, 3}, {3}}, {0, -1}},
       {"astype", one([](const array& x) { return astype(x * 10, int32); }), {{5, 4}}, {0}},
+      {"clip", two([](const array& x, const array& hi) { return clip(x, array(-0.5f), hi); }), {{5, 3}, {5}}, {0, 0}},
+      {"erf_arctan2", two([](const array& x, const array& y) { return array(erf(x) + arctan2(x, y)); }), {{5, 3}, {3}}, {0, -1}},
+      {"bitwise", two([](const array& x, const array& y) { return bitwise_xor(astype(x * 100, int32), left_shift(astype(y * 4 + 5, int32), 2)); }), {{5, 3}, {3, 5}}, {0, 1}},
       {"logaddexp", two([](const array& x, const array& y) { return logaddexp(x, y); }), {{4, 5}, {5, 4}}, {1, 0}},
       // reductions
       {"sum_all", one([](const array& x) { return sum(x); }), {{5, 3, 4}}, {0}},

@@ -442,7 +442,7 @@ std::vector<UnaryCase> unary_cases() {
     if (n == "tan") { c.lo = -1.2; c.hi = 1.2; }
     for (const char* t : {"exp", "log", "log1p", "sin", "cos", "tan", "tanh", "sqrt", "rsqrt", "sigmoid", "erfinv",
                           "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
-                          "expm1", "log2", "log10"}) {
+                          "expm1", "log2", "log10", "erf"}) {
       if (n == t) c.transcendental = true;
     }
   }
@@ -518,11 +518,13 @@ TEST_F(VulkanOps, ElementwiseSpecialValues) {
     array xt = astype(x, t, CPU);
     for (const auto& op : unary_cases()) {
       if (std::string(op.name) == "erfinv" || std::string(op.name) == "tan") continue;
+      if (std::string(op.name) == "bitwise_invert") continue;  // integers only
       auto [rtol, atol] = ew_tol(t, op.transcendental);
       EXPECT_TRUE(agree(op.fn(xt, GPU), op.fn(xt, CPU), rtol, atol)) << op.name << " " << to_string(t);
     }
     for (const auto& op : binary_cases()) {
-      if (std::string(op.name) == "power") continue;
+      const std::string n = op.name;
+      if (n == "power" || n.rfind("bitwise_", 0) == 0 || n.find("_shift") != std::string::npos) continue;
       array y = astype(array({1.0f, 0.0f, -0.0f, nan, 2.0f, inf, inf, -1.0f, 2.5f, -2.5f, 0.0f, 3.0f}, {12}), t, CPU);
       auto [rtol, atol] = ew_tol(t, op.transcendental);
       EXPECT_TRUE(agree(op.fn(xt, y, GPU), op.fn(xt, y, CPU), rtol, atol)) << op.name << " " << to_string(t);

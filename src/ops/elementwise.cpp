@@ -170,6 +170,14 @@ ElemTyping elementwise_typing(ElemOp op, const Dtype* in, int n, Dtype target) {
   }
   Dtype c = n == 2 ? promote_types(in[0], in[1]) : in[0];
   if (is_float_op(op) && !issubdtype(c, inexact)) c = float32;
+  if (is_bitwise(op)) {
+    if (issubdtype(c, inexact)) {
+      throw std::invalid_argument(std::string("[") + fn + "] is not supported for " +
+                                  to_string(c) + " arrays (integers and bool only)");
+    }
+    // Shifting bools shifts their value as uint8 (MLX's rule).
+    if (c == bool_ && (op == ElemOp::LeftShift || op == ElemOp::RightShift)) c = uint8;
+  }
   if (c == bool_ && rejects_bool(op)) {
     throw std::invalid_argument(std::string("[") + fn + "] is not supported for bool arrays" +
                                 (op == ElemOp::Negative ? "; use logical_not" : ""));
@@ -274,6 +282,11 @@ std::optional<array> partial(const ElemInstr& in, const std::vector<array>& regs
     case ElemOp::Erfinv:
       return ew(ElemOp::Multiply,
                 {scalar(std::sqrt(std::numbers::pi) / 2), ew(ElemOp::Exp, {ew(ElemOp::Square, {out}, s)}, s)},
+                s);
+    case ElemOp::Erf:  // 2 / sqrt(pi) * exp(-a^2)
+      return ew(ElemOp::Multiply,
+                {scalar(2 / std::sqrt(std::numbers::pi)),
+                 ew(ElemOp::Exp, {ew(ElemOp::Negative, {ew(ElemOp::Square, {a}, s)}, s)}, s)},
                 s);
     case ElemOp::Sinh: return ew(ElemOp::Cosh, {a}, s);
     case ElemOp::Cosh: return ew(ElemOp::Sinh, {a}, s);
@@ -465,4 +478,29 @@ array astype(const array& a, Dtype dtype, StreamOrDevice s) {
   return apply_elementwise(ElemOp::AsType, {a}, s, dtype);
 }
 array array::astype(Dtype dtype) const { return tessera::astype(*this, dtype); }
+
+array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max,
+           StreamOrDevice s) {
+  if (!a_min && !a_max) {
+    throw std::invalid_argument("[clip] at least one of a_min and a_max must be given");
+  }
+  ProgramBuilder b;
+  int r = b.input(a);
+  const int lo = a_min ? b.input(*a_min) : -1;
+  const int hi = a_max ? b.input(*a_max) : -1;
+  if (lo >= 0) r = b.emit(ElemOp::Maximum, {r, lo});
+  if (hi >= 0) r = b.emit(ElemOp::Minimum, {r, hi});
+  return b.finish(r, s);
+}
+
+namespace {
+array scale_angle(const array& a, double factor, StreamOrDevice s) {
+  const Dtype t = issubdtype(a.dtype(), inexact) ? a.dtype() : float32;
+  return apply_elementwise(ElemOp::Multiply, {a, array(factor, t)}, s);
+}
+}  // namespace
+
+array degrees(const array& a, StreamOrDevice s) { return scale_angle(a, 180.0 / std::numbers::pi, s); }
+array radians(const array& a, StreamOrDevice s) { return scale_angle(a, std::numbers::pi / 180.0, s); }
+
 }  // namespace tessera

@@ -12,6 +12,8 @@
 // consumes it. With a trailing stream or device the op runs there. The list of ops is
 // TESSERA_*_OPS in primitives/elementwise.hpp; CPU kernels: backend/cpu/elementwise*.{hpp,cpp};
 // GLSL: shaders/elementwise_ops.glsl.
+#include <optional>
+
 #include "tessera/expr/expr.hpp"
 
 namespace tessera {
@@ -44,6 +46,13 @@ array where(C&& c, A&& a, B&& b, StreamOrDevice s = {}) {
   return make_expr<ElemOp::Select>(float32, std::forward<C>(c), std::forward<A>(a),
                                    std::forward<B>(b)).materialize(s);
 }
+
+// Composed elementwise ops (one fused node each): `a` limited to [a_min, a_max] (either may be
+// absent, not both); angles converted between radians and degrees in a's float dtype.
+array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max,
+           StreamOrDevice s = {});
+array degrees(const array& a, StreamOrDevice s = {});
+array radians(const array& a, StreamOrDevice s = {});
 
 // astype as an expression (fusable) and as MLX's function returning an array.
 template <Operand A>

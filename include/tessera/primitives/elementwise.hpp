@@ -27,13 +27,16 @@ namespace tessera {
   X(Square, square) X(Sigmoid, sigmoid) X(Floor, floor) X(Ceil, ceil) X(Round, round)            \
   X(LogicalNot, logical_not) X(Erfinv, erfinv) X(Sinh, sinh) X(Cosh, cosh) X(ArcSin, arcsin)      \
   X(ArcCos, arccos) X(ArcTan, arctan) X(ArcSinh, arcsinh) X(ArcCosh, arccosh)                     \
-  X(ArcTanh, arctanh) X(Expm1, expm1) X(Log2, log2) X(Log10, log10) X(Reciprocal, reciprocal)
+  X(ArcTanh, arctanh) X(Expm1, expm1) X(Log2, log2) X(Log10, log10) X(Reciprocal, reciprocal)   \
+  X(Erf, erf) X(BitwiseInvert, bitwise_invert)
 #define TESSERA_BINARY_OPS(X)                                                                   \
   X(Add, add) X(Subtract, subtract) X(Multiply, multiply) X(Divide, divide) X(Power, power)      \
   X(Maximum, maximum) X(Minimum, minimum) X(Equal, equal) X(NotEqual, not_equal) X(Less, less)  \
   X(LessEqual, less_equal) X(Greater, greater) X(GreaterEqual, greater_equal)                    \
   X(LogicalAnd, logical_and) X(LogicalOr, logical_or) X(LogAddExp, logaddexp)                   \
-  X(ArcTan2, arctan2) X(Remainder, remainder) X(FloorDivide, floor_divide)
+  X(ArcTan2, arctan2) X(Remainder, remainder) X(FloorDivide, floor_divide)                        \
+  X(BitwiseAnd, bitwise_and) X(BitwiseOr, bitwise_or) X(BitwiseXor, bitwise_xor)                 \
+  X(LeftShift, left_shift) X(RightShift, right_shift)
 #define TESSERA_TERNARY_OPS(X) X(Select, where)
 
 enum class ElemOp : uint8_t {
@@ -62,7 +65,7 @@ constexpr bool is_float_op(ElemOp op) {
     case ElemOp::Sinh: case ElemOp::Cosh: case ElemOp::ArcSin: case ElemOp::ArcCos:
     case ElemOp::ArcTan: case ElemOp::ArcSinh: case ElemOp::ArcCosh: case ElemOp::ArcTanh:
     case ElemOp::Expm1: case ElemOp::Log2: case ElemOp::Log10: case ElemOp::Reciprocal:
-    case ElemOp::ArcTan2:
+    case ElemOp::ArcTan2: case ElemOp::Erf:
       return true;
     default:
       return false;
@@ -92,6 +95,11 @@ constexpr bool supports_complex(ElemOp op) {
     default:
       return false;
   }
+}
+// Ops on the bits of integers (and bool, which the shifts read as uint8); floats are rejected.
+constexpr bool is_bitwise(ElemOp op) {
+  return op == ElemOp::BitwiseAnd || op == ElemOp::BitwiseOr || op == ElemOp::BitwiseXor ||
+         op == ElemOp::LeftShift || op == ElemOp::RightShift || op == ElemOp::BitwiseInvert;
 }
 // Integer-or-float arithmetic that has no meaning for bool (NumPy and MLX reject it).
 constexpr bool rejects_bool(ElemOp op) {

@@ -114,6 +114,9 @@ constexpr bool valid_pair() {
     return supports_complex(op) && op != ElemOp::AsType;
   } else if constexpr (is_float_op(op)) {
     return std::is_floating_point_v<work_t<T>>;
+  } else if constexpr (is_bitwise(op)) {
+    return std::is_integral_v<T> &&
+           !(std::is_same_v<T, bool> && (op == ElemOp::LeftShift || op == ElemOp::RightShift));
   } else if constexpr (rejects_bool(op)) {
     return !std::is_same_v<T, bool>;
   } else {

@@ -149,6 +149,10 @@ auto unary(W x) {
   else if constexpr (op == ElemOp::Log2) return std::log2(x);
   else if constexpr (op == ElemOp::Log10) return std::log10(x);
   else if constexpr (op == ElemOp::Reciprocal) return W(1) / x;
+  else if constexpr (op == ElemOp::Erf) return std::erf(x);
+  else if constexpr (op == ElemOp::BitwiseInvert) {
+    if constexpr (std::is_same_v<W, bool>) return !x; else return static_cast<W>(~x);
+  }
 }
 
 template <ElemOp op, typename W>
@@ -221,6 +225,32 @@ auto binary(W a, W b) {
       }
     } else {
       return static_cast<W>(std::floor(a / b));
+    }
+  }
+  else if constexpr (op == ElemOp::BitwiseAnd) {
+    if constexpr (std::is_same_v<W, bool>) return a && b; else return static_cast<W>(a & b);
+  }
+  else if constexpr (op == ElemOp::BitwiseOr) {
+    if constexpr (std::is_same_v<W, bool>) return a || b; else return static_cast<W>(a | b);
+  }
+  else if constexpr (op == ElemOp::BitwiseXor) {
+    if constexpr (std::is_same_v<W, bool>) return a != b; else return static_cast<W>(a ^ b);
+  }
+  else if constexpr (op == ElemOp::LeftShift || op == ElemOp::RightShift) {
+    // Shift amounts outside [0, width of the computing type) would be undefined behaviour:
+    // they shift everything out (0, or the sign for a right shift of a negative value). The
+    // computing type is at least 32 bits wide, as on the GPU, so narrow types wrap alike.
+    using P = std::conditional_t<(sizeof(W) < 4), std::conditional_t<std::is_signed_v<W>, int32_t, uint32_t>, W>;
+    constexpr int bits = 8 * static_cast<int>(sizeof(P));
+    const P pa = static_cast<P>(a);
+    // (A negative amount converts to a huge unsigned one.)
+    const bool out_of_range = static_cast<uint64_t>(b) >= static_cast<uint64_t>(bits);
+    if constexpr (op == ElemOp::LeftShift) {
+      using U = std::make_unsigned_t<P>;
+      return out_of_range ? W(0) : static_cast<W>(static_cast<U>(pa) << static_cast<int>(b));
+    } else {
+      if (out_of_range) return static_cast<W>(pa < P(0) ? P(-1) : P(0));
+      return static_cast<W>(pa >> static_cast<int>(b));
     }
   }
   else if constexpr (op == ElemOp::LogAddExp) {

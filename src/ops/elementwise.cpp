@@ -84,9 +84,11 @@ int ProgramBuilder::input(const array& a) {
 constexpr int kMaxFoldedInstructions = 64;
 
 bool ProgramBuilder::can_fold(const array& a) const {
-  if (!fuse_on_ || !a.has_primitive() || a.status() != array::Status::unscheduled) return false;
-  // Held by the caller's leaf only (this check comes first: it is the cheap one).
-  if (a.use_count() != 1) return false;
+  // Held by the caller's leaf only. This test comes first: it is an atomic read, and only when
+  // it holds is reading the node safe without the graph lock (no other handle means no other
+  // thread can be evaluating, and so detaching, it).
+  if (!fuse_on_ || a.use_count() != 1) return false;
+  if (!a.has_primitive() || a.status() != array::Status::unscheduled) return false;
   auto* e = dynamic_cast<const Elementwise*>(&a.primitive());
   if (!e || !(e->stream() == *fuse_on_)) return false;
   return folded_instructions_ + static_cast<int>(e->program().code.size()) <=

@@ -80,6 +80,8 @@ std::vector<VmapCase> cases() {
       {"clip", two([](const array& x, const array& hi) { return clip(x, array(-0.5f), hi); }), {{5, 3}, {5}}, {0, 0}},
       {"erf_arctan2", two([](const array& x, const array& y) { return array(erf(x) + arctan2(x, y)); }), {{5, 3}, {3}}, {0, -1}},
       {"bitwise", two([](const array& x, const array& y) { return bitwise_xor(astype(x * 100, int32), left_shift(astype(y * 4 + 5, int32), 2)); }), {{5, 3}, {3, 5}}, {0, 1}},
+      {"isclose_isfinite", two([](const array& x, const array& y) { return array(isclose(x, y, 1e-5, 0.5) && isfinite(x)); }), {{5, 3}, {3}}, {0, -1}},
+      {"allclose", two([](const array& x, const array& y) { return allclose(x, y, 1e-5, 1.0); }), {{5, 3}, {5, 3}}, {0, 0}},
       {"logaddexp", two([](const array& x, const array& y) { return logaddexp(x, y); }), {{4, 5}, {5, 4}}, {1, 0}},
       // reductions
       {"sum_all", one([](const array& x) { return sum(x); }), {{5, 3, 4}}, {0}},

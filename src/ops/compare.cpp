@@ -25,6 +25,12 @@ int emit_isinf(ProgramBuilder& b, int ra, int rinf) {
   return b.emit(ElemOp::Equal, {b.emit(ElemOp::Abs, {ra}), rinf});
 }
 
+// a and b both NaN (x != x only for NaN).
+int emit_both_nan(ProgramBuilder& b, int ra, int rb) {
+  return b.emit(ElemOp::LogicalAnd,
+                {b.emit(ElemOp::NotEqual, {ra, ra}), b.emit(ElemOp::NotEqual, {rb, rb})});
+}
+
 }  // namespace
 
 array isnan(const array& a, StreamOrDevice s) {
@@ -82,11 +88,7 @@ array isclose(const array& a, const array& b, double rtol, double atol, bool equ
     int any_inf = p.emit(ElemOp::LogicalOr, {emit_isinf(p, ra, rinf), emit_isinf(p, rb, rinf)});
     int same = p.emit(ElemOp::Equal, {ra, rb});  // equal infinities (or equal finite values)
     close = p.emit(ElemOp::Select, {any_inf, same, close});
-    if (equal_nan) {
-      int both_nan = p.emit(ElemOp::LogicalAnd, {p.emit(ElemOp::NotEqual, {ra, ra}),
-                                                 p.emit(ElemOp::NotEqual, {rb, rb})});
-      close = p.emit(ElemOp::LogicalOr, {close, both_nan});
-    }
+    if (equal_nan) close = p.emit(ElemOp::LogicalOr, {close, emit_both_nan(p, ra, rb)});
   }
   return p.finish(close, s);
 }
@@ -102,11 +104,7 @@ array array_equal(const array& a, const array& b, bool equal_nan, StreamOrDevice
   ProgramBuilder p;
   int ra = p.input(a), rb = p.input(b);
   int eq = p.emit(ElemOp::Equal, {ra, rb});
-  if (equal_nan && can_be_nan(t)) {
-    int both_nan = p.emit(ElemOp::LogicalAnd, {p.emit(ElemOp::NotEqual, {ra, ra}),
-                                               p.emit(ElemOp::NotEqual, {rb, rb})});
-    eq = p.emit(ElemOp::LogicalOr, {eq, both_nan});
-  }
+  if (equal_nan && can_be_nan(t)) eq = p.emit(ElemOp::LogicalOr, {eq, emit_both_nan(p, ra, rb)});
   return all(p.finish(eq, s), false, s);
 }
 

@@ -166,8 +166,8 @@ std::vector<array> Matmul::jvp(const std::vector<array>& primals,
 std::pair<std::vector<array>, std::vector<int>> Matmul::vmap(const std::vector<array>& in,
                                                              const std::vector<int>& axes) {
   const int batch = batching::batch_size(in, axes, "Matmul");
-  array a = batching::aligned(in[0], axes[0], in[0].ndim() - (axes[0] >= 0), batch, true, stream());
-  array b = batching::aligned(in[1], axes[1], in[1].ndim() - (axes[1] >= 0), batch, true, stream());
+  array a = batching::with_batch_in_front(in[0], axes[0], batch, stream());
+  array b = batching::with_batch_in_front(in[1], axes[1], batch, stream());
   Shape out = a.shape();
   out.back() = b.shape().back();
   return {{array(out, a.dtype(), std::make_shared<Matmul>(stream()), {a, b})}, {0}};

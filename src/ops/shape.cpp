@@ -656,8 +656,8 @@ std::pair<std::vector<array>, std::vector<int>> SliceUpdate::vmap(const std::vec
                                                                   const std::vector<int>& axes) {
   const int batch = batching::batch_size(in, axes, "SliceUpdate");
   // Both operands batched at the front; a shared one is broadcast along the batch.
-  array src = batching::aligned(in[0], axes[0], in[0].ndim() - (axes[0] >= 0), batch, true, stream());
-  array upd = batching::aligned(in[1], axes[1], in[1].ndim() - (axes[1] >= 0), batch, true, stream());
+  array src = batching::with_batch_in_front(in[0], axes[0], batch, stream());
+  array upd = batching::with_batch_in_front(in[1], axes[1], batch, stream());
   return {{slice_update(src, upd, with_batch(start_, 0), with_batch(stop_, batch),
                         with_batch(strides_, 1), stream())},
           {0}};
@@ -668,8 +668,7 @@ std::pair<std::vector<array>, std::vector<int>> Concatenate::vmap(const std::vec
   const int batch = batching::batch_size(in, axes, "Concatenate");
   std::vector<array> parts;
   for (size_t i = 0; i < in.size(); ++i) {
-    parts.push_back(batching::aligned(in[i], axes[i], in[i].ndim() - (axes[i] >= 0), batch, true,
-                                      stream()));
+    parts.push_back(batching::with_batch_in_front(in[i], axes[i], batch, stream()));
   }
   return {{concatenate(parts, axis_ + 1, stream())}, {0}};
 }

@@ -21,4 +21,11 @@ int batch_size(const std::vector<array>& inputs, const std::vector<int>& axes, c
 array aligned(const array& x, int axis, int rank, int batch, bool materialize_batch,
               const Stream& s);
 
+// `x` with a batch of `batch` in front: its own batch axis moved there, or, for a shared
+// input (axis -1), broadcast along a new front axis. For primitives whose operands must
+// agree in shape (Matmul, SliceUpdate, Concatenate).
+inline array with_batch_in_front(const array& x, int axis, int batch, const Stream& s) {
+  return aligned(x, axis, x.ndim() - (axis >= 0 ? 1 : 0), batch, true, s);
+}
+
 }  // namespace tessera::batching

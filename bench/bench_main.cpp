@@ -13,33 +13,14 @@
 #include <thread>
 #include <vector>
 
-#include <tessera/tessera.hpp>
+#include "bench_util.hpp"
 #if TESSERA_HAS_VULKAN
 #include <tessera/backend/vulkan/runtime.hpp>
 #endif
 
-namespace mx = tessera;
-
 namespace {
 
-struct Workload {
-  const char* unit;  // "GFLOP/s" or "GB/s"
-  double amount;     // flops or bytes per call
-};
-
-mx::Device device_of(int64_t gpu) { return gpu ? mx::Device(mx::Device::gpu) : mx::Device(mx::Device::cpu); }
-
-bool skip_if_absent(benchmark::State& state, int64_t gpu) {
-  if (gpu && !mx::is_available(mx::Device(mx::Device::gpu))) {
-    state.SkipWithError("no GPU device");
-    return true;
-  }
-  return false;
-}
-
-void set_rate(benchmark::State& state, const Workload& w) {
-  state.counters[w.unit] = benchmark::Counter(w.amount * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
+using namespace tessera::bench;
 
 void BM_gemm(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -291,6 +272,8 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
   static std::pair<std::string, std::string> describe(const Run& r) {
     std::string f = r.run_name.function_name;
     if (f.rfind("Big/", 0) == 0) f = f.substr(4);
+    // bench_ops.cpp names its benchmarks ops/<workload of cpu_peers.py>/<gpu>.
+    if (f.rfind("ops/", 0) == 0) return {f.substr(4), r.run_name.args == "1" ? "vulkan" : "cpu"};
     const std::string& args = r.run_name.args;
     auto arg = [&](int i) {
       size_t pos = 0;

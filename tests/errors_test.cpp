@@ -13,9 +13,12 @@
 #include "tessera/core/memory.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/indexing.hpp"
 #include "tessera/ops/matmul.hpp"
 #include "tessera/ops/random.hpp"
 #include "tessera/ops/reduce.hpp"
+#include "tessera/ops/scan.hpp"
+#include "tessera/ops/sort.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
@@ -268,6 +271,45 @@ std::vector<ErrorCase> error_cases() {
           random::normal({2}, float32, zeros({3, 2}), std::nullopt, std::nullopt)),
       ERR("random_uniform_incompatible_bounds", IA, ({"[random.uniform]", "(2,)", "(3,)"}),
           random::uniform(zeros({2}), ones({3}), {2})),
+      // Indexing: axes, index dtypes and shapes, update shapes.
+      ERR("take_bad_axis", IA, ({"[take]", "axis 2"}), take(f23(), array({0}), 2)),
+      ERR("take_float_indices", IA, ({"[take]", "integral", "float32"}), take(f23(), array({0.f}), 0)),
+      ERR("take_bool_indices", IA, ({"[take]", "bool"}), take(f23(), bools(), 1)),
+      ERR("take_integer_out_of_range", IA, ({"[take]", "index 3"}), take(f23(), 3, 0)),
+      ERR("take_from_empty_axis", IA, ({"[take]", "empty"}), take(zeros({0, 2}), array({0}), 0)),
+      ERR("take_along_axis_rank", IA, ({"[take_along_axis]", "dimension 1"}), take_along_axis(f23(), array({0}), 1)),
+      ERR("take_along_axis_shapes", IA, ({"[take_along_axis]", "(2,3)", "(3,1)"}),
+          take_along_axis(f23(), zeros({3, 1}, int32), 1)),
+      ERR("put_along_axis_values_shape", IA, ({"[put_along_axis]"}),
+          put_along_axis(f23(), zeros({2, 1}, int32), ones({3, 4}), 1)),
+      ERR("gather_slice_too_large", IA, ({"[gather]", "slice sizes"}), gather(f23(), array({0}), 0, {1, 4})),
+      ERR("gather_axes_count", IA, ({"[gather]", "number of index arrays"}),
+          gather(f23(), {array({0})}, {0, 1}, {1, 1})),
+      ERR("gather_repeated_axes", IA, ({"[gather]", "repeated"}),
+          gather(f23(), {array({0}), array({0})}, {0, 0}, {1, 1})),
+      ERR("gather_indices_do_not_broadcast", IA, ({"[gather]", "(2,)", "(3,)"}),
+          gather(f23(), {array({0, 1}), array({0, 1, 2})}, {0, 1}, {1, 1})),
+      ERR("scatter_updates_rank", IA, ({"[scatter]", "dimensions"}), scatter(f23(), array({0}), ones({1, 3}), 0)),
+      ERR("scatter_add_updates_too_large", IA, ({"[scatter_add]", "too large"}),
+          scatter_add(f23(), array({0}), ones({1, 3, 3}), 0)),
+      ERR("scatter_max_complex", IA, ({"[scatter_max]", "complex64"}),
+          scatter_max(cplx(), array({0}), reshape(cplx(), {2, 1}), 0)),
+      ERR("dynamic_slice_start_shape", IA, ({"[slice]", "start"}), slice(f23(), array({0, 1}), {0}, {1})),
+      ERR("dynamic_slice_too_large", IA, ({"[slice]", "does not fit"}), slice(f23(), array({0}), {1}, {4})),
+      ERR("scatter_prod_vjp", IA, ({"[scatter_prod]", "vjp"}),
+          vjp([](const std::vector<array>& x) { return std::vector<array>{scatter_prod(x[0], array({0, 0}), reshape(x[0], {2, 1}), 0)}; },
+              {array({1.f, 2.f})}, {array({1.f, 1.f})})),
+      // Scans.
+      ERR("cumsum_bad_axis", IA, ({"[cumsum]", "axis 2"}), cumsum(f23(), 2)),
+      ERR("cummax_complex", IA, ({"[cummax]", "complex64"}), cummax(cplx(), 0)),
+      ERR("logcumsumexp_complex", IA, ({"[logcumsumexp]", "complex64"}), logcumsumexp(cplx(), 0)),
+      // Sorting.
+      ERR("sort_bad_axis", IA, ({"[sort]", "axis"}), sort(f23(), 2)),
+      ERR("sort_complex", IA, ({"[sort]", "complex64"}), sort(cplx(), 0)),
+      ERR("argsort_scalar", IA, ({"[argsort]", "0-d"}), argsort(array(1.f), 0)),
+      ERR("partition_kth", IA, ({"[partition]", "kth 3"}), partition(f23(), 3, 1)),
+      ERR("argpartition_kth", IA, ({"[argpartition]", "kth -4"}), argpartition(f23(), -4, 1)),
+      ERR("topk_k", IA, ({"[topk]", "k=4"}), topk(f23(), 4, 1)),
       // Impossible allocations fail as MLX's malloc does, with std::runtime_error "[malloc] ...";
       // a host vector too large for any memory is the same error, not std::length_error.
       ERR("to_vector_impossible_host_vector", std::runtime_error,

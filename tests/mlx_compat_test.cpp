@@ -140,6 +140,29 @@ TEST(MlxCompat, UnqualifiedOpCallsWithMlxArgumentForms) {
   EXPECT_EQ(stack({x, x}).shape(), (Shape{2, 2, 3}));
   EXPECT_EQ(split(x, 3, 1).size(), 3u);
   EXPECT_THROW(squeeze(zeros({1, 2}), {0, 0}), std::invalid_argument);
+  // Indexing, as MLX's own tests call it.
+  EXPECT_EQ(take(x, array({1, 0}), 0).shape(), (Shape{2, 3}));
+  EXPECT_EQ(take(x, 2, 1).shape(), Shape{2});
+  EXPECT_EQ(take(x, array({5})).item<float>(), x.reshape({-1}).to_vector<float>()[5]);
+  EXPECT_EQ(take_along_axis(x, array({0, 2}, {2, 1}), 1).shape(), (Shape{2, 1}));
+  EXPECT_EQ(put_along_axis(x, array({0}, {1, 1}), array(9.0f), 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(gather(x, array({1}), 0, {1, 3}).shape(), (Shape{1, 1, 3}));
+  EXPECT_EQ(scatter_add(x, {array({0, 0})}, ones({2, 1, 3}), {0}).shape(), (Shape{2, 3}));
+  EXPECT_EQ(scatter(x, array({1}), zeros({1, 1, 3}), 0).shape(), (Shape{2, 3}));
+  EXPECT_EQ(slice(x, array({1}), {1}, {2}).shape(), (Shape{2, 2}));
+  EXPECT_EQ(slice_update(x, zeros({1, 2}), array({0, 1}), {0, 1}).shape(), (Shape{2, 3}));
+  EXPECT_EQ(slice(x, {0, 1}, {2, 3}, {1, 1}).shape(), (Shape{2, 2}));  // brace lists: the static slice
+  // Scans and sorting.
+  EXPECT_EQ(cumsum(x, 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(cumsum(x, 0, true, false).shape(), (Shape{2, 3}));
+  EXPECT_EQ(cumprod(x).shape(), Shape{6});
+  EXPECT_EQ(cummax(x, -1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(logcumsumexp(x, 1, false, true).shape(), (Shape{2, 3}));
+  EXPECT_EQ(sort(x, -1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(argsort(x).dtype(), uint32);
+  EXPECT_EQ(partition(x, 1, 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(argpartition(x, -1).shape(), Shape{6});
+  EXPECT_EQ(topk(x, 2, 1).shape(), (Shape{2, 2}));
   // Creation and matmul.
   EXPECT_EQ(zeros({2, 2}, int32).dtype(), int32);
   EXPECT_EQ(full({2}, 3.0f).to_vector<float>(), (std::vector<float>{3.0f, 3.0f}));

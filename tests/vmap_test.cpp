@@ -115,6 +115,28 @@ std::vector<VmapCase> cases() {
       {"matmul_vector", two([](const array& x, const array& v) { return matmul(x, v); }), {{5, 3, 4}, {5, 4}}, {0, 0}},
       {"matmul_batched_per_example", two([](const array& x, const array& w) { return matmul(x, w); }), {{5, 2, 3, 4}, {2, 4, 3}}, {0, -1}},
       {"addmm", two([](const array& x, const array& w) { return addmm(ones({3, 2}), x, w, 0.5f, 2.0f); }), {{5, 3, 4}, {4, 2}}, {0, -1}},
+      // indexing: data batched, indices batched (made from the inputs), or both
+      {"take_batched_data", one([](const array& x) { return take(x, array({2, 0, -1}), 1); }), {{5, 3, 4}}, {0}},
+      {"take_batched_indices", two([](const array& x, const array& y) { return take(x, astype(abs(y) * 2.9f, int32), 0); }), {{3, 4}, {5, 2, 2}}, {-1, 0}},
+      {"take_both_batched_flat", two([](const array& x, const array& y) { return take(x, astype(abs(y) * 11.9f, int32)); }), {{3, 5, 4}, {5, 6}}, {1, 0}},
+      {"take_along_axis", two([](const array& x, const array& y) { return take_along_axis(x, astype(abs(y) * 3.9f, uint32), 1); }), {{5, 3, 4}, {3, 2, 5}}, {0, 2}},
+      {"gather_two_axes", two([](const array& x, const array& y) { return gather(x, {astype(abs(y) * 2.9f, int32), array({1, 0})}, {0, 1}, {1, 2, 2}); }), {{5, 3, 4, 2}, {5, 2}}, {0, 0}},
+      {"scatter_add_dups", two([](const array& x, const array& u) { return scatter_add(x, array({1, 1, 0}), reshape(u, {3, 1, 2}), 0); }), {{5, 3, 2}, {6, 5}}, {0, 1}},
+      {"scatter_batched_indices", two([](const array& x, const array& y) { return scatter(x, astype(abs(y) * 3.9f, int32), ones({2, 1, 2}), 0); }), {{4, 2}, {5, 2}}, {-1, 0}},
+      {"scatter_max_shared_updates", two([](const array& x, const array& u) { return scatter_max(x, array({2, 0}), u, 1); }), {{3, 5, 4}, {2, 3, 1}}, {1, -1}},
+      {"put_along_axis", two([](const array& x, const array& v) { return put_along_axis(x, array({2, 0}, {1, 2}), v, 1); }), {{5, 3, 4}, {5, 1, 1}}, {0, 0}},
+      {"scatter_add_axis", two([](const array& x, const array& v) { return scatter_add_axis(x, array({1, 1, 0}), v, 0); }), {{4, 5}, {3, 4}}, {0, 1}},
+      {"dynamic_slice", two([](const array& x, const array& y) { return slice(x, astype(abs(y) * 2.9f, int32), {0}, {2}); }), {{5, 4, 3}, {5, 1}}, {0, 0}},
+      {"dynamic_slice_update", two([](const array& x, const array& u) { return slice_update(x, u, array({1}), {1}); }), {{5, 3, 4}, {3, 2, 5}}, {0, 2}},
+      // scans
+      {"cumsum_batch_inside", one([](const array& x) { return cumsum(x, 1, true, false); }), {{3, 5, 4}}, {1}},
+      {"cumprod_flat", one([](const array& x) { return cumprod(x); }), {{5, 3, 2}}, {0}},
+      {"cummax_cummin", one([](const array& x) { return add(cummax(x, 0), cummin(x, -1, true)); }), {{3, 4, 5}}, {2}},
+      {"logcumsumexp", one([](const array& x) { return logcumsumexp(x, 0, false, false); }), {{5, 6}}, {0}},
+      // sorting
+      {"sort_batch_inside", one([](const array& x) { return sort(x, 1); }), {{3, 5, 4}}, {1}},
+      {"argsort_flat", one([](const array& x) { return astype(argsort(x), float32); }), {{5, 3, 2}}, {0}},
+      {"partition_topk", one([](const array& x) { return concatenate({flatten(sort(topk(x, 2, -1), -1)), take(partition(x, 1, 0), 1, 0)}, 0); }), {{3, 4, 5}}, {2}},
       // others
       {"stop_gradient", one([](const array& x) { return array(stop_gradient(x) * x); }), {{5, 3}}, {0}},
       {"identity", one([](const array& x) { return x; }), {{3, 5}}, {1}},

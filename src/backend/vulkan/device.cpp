@@ -153,6 +153,7 @@ void fill_caps(Device::Impl& d, const FeatureChain& f, bool coop_ext, bool push_
   c.float64 = f.f2.features.shaderFloat64 && !disabled("FLOAT64");
   c.int64 = f.f2.features.shaderInt64 && !disabled("INT64");
   c.int16 = f.f2.features.shaderInt16 && !disabled("INT16");
+  c.int64_atomics = c.int64 && f.v12.shaderBufferInt64Atomics && !disabled("INT64_ATOMICS");
   c.int8 = f.v12.shaderInt8 && !disabled("INT8");
   c.storage8 = f.v12.storageBuffer8BitAccess && !disabled("STORAGE8");
   c.storage16 = f.v11.storageBuffer16BitAccess && !disabled("STORAGE16");
@@ -361,6 +362,7 @@ void create_device(Device::Impl& d) {
   enable.v11.storageBuffer16BitAccess = c.storage16;
   enable.v12.shaderFloat16 = c.float16_arith;
   enable.v12.shaderInt8 = c.int8;
+  enable.v12.shaderBufferInt64Atomics = c.int64_atomics;
   enable.v12.storageBuffer8BitAccess = c.storage8;
   enable.v12.timelineSemaphore = c.timeline_semaphore;
   enable.v12.shaderSubgroupExtendedTypes = supported.v12.shaderSubgroupExtendedTypes && c.subgroup_arith;

@@ -87,4 +87,22 @@ std::string cast_expr(Dtype from, Dtype to, const std::string& v) {
   return wrap_expr(to, r);
 }
 
+std::string extreme_expr(Dtype in, Dtype acc, bool lowest) {
+  const std::string A = compute_type(acc);
+  if (acc == float16 || acc == bfloat16 || acc == float32 || acc == float64) {
+    return A + "(uintBitsToFloat(" + (lowest ? "0xff800000u" : "0x7f800000u") + "))";
+  }
+  switch (in.val) {
+    case Dtype::Val::int8: return lowest ? "int(-128)" : "int(127)";
+    case Dtype::Val::int16: return lowest ? "int(-32768)" : "int(32767)";
+    case Dtype::Val::int32: return lowest ? "int(0x80000000u)" : "int(0x7fffffff)";
+    case Dtype::Val::uint8: return lowest ? "0u" : "255u";
+    case Dtype::Val::uint16: return lowest ? "0u" : "65535u";
+    case Dtype::Val::uint32: return lowest ? "0u" : "0xffffffffu";
+    case Dtype::Val::int64: return lowest ? "int64_t(0x8000000000000000ul)" : "int64_t(0x7ffffffffffffffful)";
+    case Dtype::Val::uint64: return lowest ? "uint64_t(0)" : "uint64_t(0xfffffffffffffffful)";
+    default: return A + "(0)";
+  }
+}
+
 }  // namespace tessera::gpu::glsl

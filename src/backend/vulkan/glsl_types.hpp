@@ -21,4 +21,9 @@ std::string wrap_expr(Dtype t, const std::string& v);
 // `v` of compute type `from` converted to `to` (with the same semantics as the CPU's astype).
 std::string cast_expr(Dtype from, Dtype to, const std::string& v);
 
+// The lowest (or highest) value of dtype `in` as a literal of accumulator `acc`'s compute
+// type: -inf / +inf for floats; the integer extremes of `in` itself (so a max-scan of int8
+// starts at -128, as on the CPU) otherwise. Not for bool.
+std::string extreme_expr(Dtype in, Dtype acc, bool lowest);
+
 }  // namespace tessera::gpu::glsl

@@ -1,6 +1,7 @@
 #pragma once
 // What the Vulkan kernels of the primitives share: the device, the Vulkan stream of a Tessera
 // stream, GPU residency of inputs, output allocation and dispatch of a kernel over arrays.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,13 @@ void require_dtype(Dtype t, const char* op);
 // Copies the view `in` into the view `out` (same shape; either may be strided), converting
 // the dtype if they differ: the strided-copy kernel (backend/vulkan/elementwise.cpp).
 void copy_into(const array& in, const array& out, const Stream& s, const char* op);
+
+// Runs `rows` (a kernel over dense rows of the last axis) for an op along `axis`: directly when
+// `in` is row-contiguous and `axis` is its last, else on a dense copy with the axis moved last,
+// whose result is copied back into `out` (allocated here). `rows` gets (input, output) arrays of
+// shape [..., n] and [..., m] (m = out's extent along the axis). (backend/vulkan/shape.cpp)
+void along_last_axis(const array& in, array& out, int axis, const Stream& s, const char* op,
+                     const std::function<void(const array&, const array&)>& rows);
 
 // Threads per workgroup used by the 1-D kernels, and the (x, y) grid covering n items.
 constexpr uint32_t kGroupSize = 256;

@@ -82,21 +82,7 @@ std::string init_expr(RT op, Dtype acc, Dtype in) {
     case Reduce::Min: {
       const bool mx = op == Reduce::Max;
       if (acc == bool_) return mx ? "false" : "true";
-      if (acc == float32 || acc == float64) {
-        return A + "(uintBitsToFloat(" + (mx ? "0xff800000u" : "0x7f800000u") + "))";
-      }
-      switch (in.val) {
-        case Dtype::Val::int8: return mx ? "int(-128)" : "int(127)";
-        case Dtype::Val::int16: return mx ? "int(-32768)" : "int(32767)";
-        case Dtype::Val::int32: return mx ? "int(0x80000000u)" : "int(0x7fffffff)";
-        case Dtype::Val::uint8: return mx ? "0u" : "255u";
-        case Dtype::Val::uint16: return mx ? "0u" : "65535u";
-        case Dtype::Val::uint32: return mx ? "0u" : "0xffffffffu";
-        case Dtype::Val::int64:
-          return mx ? "int64_t(0x8000000000000000ul)" : "int64_t(0x7ffffffffffffffful)";
-        case Dtype::Val::uint64: return mx ? "uint64_t(0)" : "uint64_t(0xfffffffffffffffful)";
-        default: return A + "(0)";
-      }
+      return glsl::extreme_expr(in, acc, mx);
     }
   }
   return A + "(0)";

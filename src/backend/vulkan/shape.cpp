@@ -12,6 +12,35 @@ void dense_copy(const array& in, array& out, const Stream& s, const char* op) {
 }
 }  // namespace
 
+namespace gpu {
+void along_last_axis(const array& in, array& out, int axis, const Stream& s, const char* op,
+                     const std::function<void(const array&, const array&)>& rows) {
+  alloc_output(out);
+  if (axis == in.ndim() - 1 && in.flags().row_contiguous) {
+    rows(in, out);
+    return;
+  }
+  std::vector<int> perm;
+  for (int d = 0; d < in.ndim(); ++d)
+    if (d != axis) perm.push_back(d);
+  perm.push_back(axis);
+  Shape moved_in, moved_out;  // (the output may be shorter along the axis: a window of it)
+  for (int d : perm) {
+    moved_in.push_back(in.shape(d));
+    moved_out.push_back(out.shape(d));
+  }
+  array in_view(moved_in, in.dtype(), nullptr, {}), out_view(moved_out, out.dtype(), nullptr, {});
+  views::transpose(in, in_view, perm);
+  views::transpose(out, out_view, perm);
+  array rows_in(moved_in, in.dtype(), nullptr, {}), rows_out(moved_out, out.dtype(), nullptr, {});
+  alloc_output(rows_in);
+  alloc_output(rows_out);
+  copy_into(in_view, rows_in, s, op);
+  rows(rows_in, rows_out);
+  copy_into(rows_out, out_view, s, op);
+}
+}  // namespace gpu
+
 void Reshape::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   const array& in = inputs[0];
   array& out = outputs[0];

@@ -9,9 +9,12 @@ target_sources(tessera PRIVATE
   backend/vulkan/backend.cpp
   backend/vulkan/creation.cpp
   backend/vulkan/elementwise.cpp
+  backend/vulkan/indexing.cpp
   backend/vulkan/glsl_types.cpp
   backend/vulkan/shape.cpp
   backend/vulkan/reduce.cpp
+  backend/vulkan/scan.cpp
+  backend/vulkan/sort.cpp
   backend/vulkan/random.cpp
   backend/vulkan/matmul.cpp
   backend/vulkan/misc.cpp)

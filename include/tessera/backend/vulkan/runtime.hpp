@@ -29,6 +29,8 @@ struct Capabilities {
   uint32_t api_version = 0;
   // Shader arithmetic.
   bool float16_arith = false, float64 = false, int64 = false, int16 = false, int8 = false;
+  // 64-bit atomics on storage buffers (the scatters of 8-byte dtypes).
+  bool int64_atomics = false;
   // 8/16-bit storage buffer access.
   bool storage8 = false, storage16 = false;
   uint32_t subgroup_size = 1;

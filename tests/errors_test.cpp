@@ -310,6 +310,15 @@ std::vector<ErrorCase> error_cases() {
       ERR("partition_kth", IA, ({"[partition]", "kth 3"}), partition(f23(), 3, 1)),
       ERR("argpartition_kth", IA, ({"[argpartition]", "kth -4"}), argpartition(f23(), -4, 1)),
       ERR("topk_k", IA, ({"[topk]", "k=4"}), topk(f23(), 4, 1)),
+      ERR("searchsorted_side", IA, ({"[searchsorted]", "'middle'"}), searchsorted(array({1.f}), array({1.f}), "middle")),
+      ERR("searchsorted_2d", IA, ({"[searchsorted]", "1-D"}), searchsorted(f23(), array({1.f}))),
+      // Random distributions.
+      ERR("randint_float", IA, ({"[randint]", "float32"}), random::randint(0, 3, {2}, float32)),
+      ERR("bernoulli_int_p", IA, ({"[bernoulli]", "int32"}), random::bernoulli(array(1), {2})),
+      ERR("bernoulli_shape", IA, ({"[bernoulli]", "(3,)"}), random::bernoulli(array({0.5f, 0.5f, 0.5f}), {2})),
+      ERR("truncated_normal_int", IA, ({"[truncated_normal]", "int32"}), random::truncated_normal(array(0.f), array(1.f), {2}, int32)),
+      ERR("categorical_axis", IA, ({"[categorical]", "axis 2"}), random::categorical(f23(), 2)),
+      ERR("laplace_int", IA, ({"[laplace]", "int32"}), random::laplace({2}, int32)),
       // Impossible allocations fail as MLX's malloc does, with std::runtime_error "[malloc] ...";
       // a host vector too large for any memory is the same error, not std::length_error.
       ERR("to_vector_impossible_host_vector", std::runtime_error,

@@ -54,6 +54,24 @@ TEST(Sort, LongRowsBitIdenticalAcrossDevices) {
   }
 }
 
+// topk of up to 8 (the GPU's one-pass selection, the CPU's heap) gives the same elements in
+// the same (ascending) order on both devices, ties included; more than 8 goes through the sort.
+TEST(Sort, TopkBitIdenticalAcrossDevices) {
+  if (!is_available(Device(Device::gpu))) GTEST_SKIP() << "no GPU";
+  array ties = astype(multiply(random_array({7, 3000}, 47, float32, -1.0, 1.0), array(20.0f)), int32);
+  array f = random_array({5, 1000}, 48, float32, -1.0, 1.0);
+  for (int k : {1, 3, 8, 9}) {
+    EXPECT_TRUE(arrays_equal(topk(ties, k, 1, Device::gpu), topk(ties, k, 1, Device::cpu))) << k;
+    EXPECT_TRUE(arrays_equal(topk(f, k, -1, Device::gpu), topk(f, k, -1, Device::cpu))) << k;
+    EXPECT_TRUE(arrays_equal(topk(transpose(f), k, 0, Device::gpu), topk(transpose(f), k, 0, Device::cpu))) << k;
+    EXPECT_TRUE(arrays_equal(topk(astype(f, float16), k, 1, Device::gpu), topk(astype(f, float16), k, 1, Device::cpu)));
+  }
+  // Short rows (fewer elements than the workgroup's candidates) and NaN, the largest.
+  array small = array({3.f, NAN, -1.f, 7.f, 0.f});
+  EXPECT_TRUE(arrays_equal(topk(small, 2, 0, Device::gpu), topk(small, 2, 0, Device::cpu)));
+  EXPECT_TRUE(std::isnan(topk(small, 1, 0, Device::gpu).item<float>()));
+}
+
 // The CPU's long-lane path (one lane of 2^17, sorted by the whole pool) is a stable sort.
 TEST(Sort, LongLaneIsStable) {
   array x = astype(multiply(random_array({1 << 17}, 45, float32, -1.0, 1.0), array(100.0f)), int32);

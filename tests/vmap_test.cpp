@@ -92,6 +92,7 @@ std::vector<VmapCase> cases() {
       {"argmax", one([](const array& x) { return argmax(x, 1); }), {{3, 5, 4}}, {1}},
       {"argmin_flat", one([](const array& x) { return argmin(x); }), {{5, 3, 4}}, {0}},
       {"all_any", one([](const array& x) { return array(all(x > 0) || any(x > 0.9f)); }), {{5, 6}}, {0}},
+      {"var_std", one([](const array& x) { return add(var(x, 1, false, 1), tessera::std(x, -1, false, 0)); }), {{5, 3, 4}}, {2}},
       {"logsumexp", one([](const array& x) { return logsumexp(x, -1); }), {{5, 3, 4}}, {0}},
       {"softmax", one([](const array& x) { return softmax(x, -1); }), {{3, 5, 4}}, {1}},
       // shapes
@@ -137,6 +138,8 @@ std::vector<VmapCase> cases() {
       {"sort_batch_inside", one([](const array& x) { return sort(x, 1); }), {{3, 5, 4}}, {1}},
       {"argsort_flat", one([](const array& x) { return astype(argsort(x), float32); }), {{5, 3, 2}}, {0}},
       {"partition_topk", one([](const array& x) { return concatenate({flatten(sort(topk(x, 2, -1), -1)), take(partition(x, 1, 0), 1, 0)}, 0); }), {{3, 4, 5}}, {2}},
+      {"searchsorted_values", one([](const array& v) { return astype(searchsorted(array({-0.5f, 0.f, 0.5f}), v, "right"), float32); }), {{5, 3}}, {0}},
+      {"searchsorted_sequences", two([](const array& a, const array& v) { return astype(searchsorted(sort(a), v), float32); }), {{5, 4}, {3, 5}}, {0, 1}},
       // others
       {"stop_gradient", one([](const array& x) { return array(stop_gradient(x) * x); }), {{5, 3}}, {0}},
       {"identity", one([](const array& x) { return x; }), {{3, 5}}, {1}},

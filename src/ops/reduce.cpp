@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tessera/ops/creation.hpp"
+#include "tessera/ops/elementwise.hpp"
 #include "tessera/ops/misc.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/elementwise.hpp"
@@ -448,6 +449,32 @@ std::pair<std::vector<array>, std::vector<int>> ArgReduce::vmap(const std::vecto
   return {{array(kept_shape(x.shape(), {axis_ + 1}), uint32,
                  std::make_shared<ArgReduce>(stream(), type_, axis_ + 1), {x})},
           {0}};
+}
+
+// var / std: composed (mean, deviations, sum), so they run on either device with gradients.
+array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof, StreamOrDevice s) {
+  auto ax = normalize_axes("var", axes, a);
+  array x = issubdtype(a.dtype(), inexact) ? a : astype(a, float32, s);
+  array d = subtract(x, mean(x, ax, true, s), s);
+  array sq = x.dtype() == complex64 ? square(abs(d, s), s) : square(d, s);
+  double n = 1;
+  for (int i : ax) n *= a.shape()[i];
+  const double denom = std::max(n - ddof, 0.0);
+  // 1/0 = inf: an empty reduction (or N <= ddof) gives NaN or inf, as NumPy.
+  return multiply(sum(sq, ax, keepdims, s), array(1.0 / denom, sq.dtype()), s);
+}
+array var(const array& a, bool keepdims, int ddof, StreamOrDevice s) { return var(a, all_axes(a), keepdims, ddof, s); }
+array var(const array& a, StreamOrDevice s) { return var(a, false, 0, s); }
+array var(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) {
+  return var(a, std::vector<int>{axis}, keepdims, ddof, s);
+}
+array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof, StreamOrDevice s) {
+  return sqrt(var(a, axes, keepdims, ddof, s), s);
+}
+array std(const array& a, bool keepdims, int ddof, StreamOrDevice s) { return std(a, all_axes(a), keepdims, ddof, s); }
+array std(const array& a, StreamOrDevice s) { return std(a, false, 0, s); }
+array std(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) {
+  return std(a, std::vector<int>{axis}, keepdims, ddof, s);
 }
 
 }  // namespace tessera

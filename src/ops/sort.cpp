@@ -2,7 +2,10 @@
 // batching rules.
 #include "tessera/ops/sort.hpp"
 
+#include "tessera/ops/compare.hpp"
 #include "tessera/ops/creation.hpp"
+#include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/reduce.hpp"
 #include "tessera/ops/indexing.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/sort.hpp"
@@ -91,6 +94,48 @@ array topk(const array& a, int k, int axis, StreamOrDevice s) {
   return partition_window(a, n - k, axis, n - k, false, s);
 }
 array topk(const array& a, int k, StreamOrDevice s) { return topk(flatten(a, s), k, 0, s); }
+
+array searchsorted(const array& sorted_sequence, const array& values, const std::string& side, StreamOrDevice s) {
+  if (side != "left" && side != "right") {
+    throw std::invalid_argument("[searchsorted] side must be 'left' or 'right', got '" + side + "'");
+  }
+  if (sorted_sequence.ndim() != 1) {
+    throw std::invalid_argument("[searchsorted] the sorted sequence must be 1-D, got shape " +
+                                shape_string(sorted_sequence.shape()));
+  }
+  const Dtype dtype = promote_types(sorted_sequence.dtype(), values.dtype());
+  if (dtype == complex64) throw std::invalid_argument("[searchsorted] complex64 has no ordering");
+  array a = sorted_sequence.dtype() == dtype ? sorted_sequence : astype(sorted_sequence, dtype, s);
+  array v = values.dtype() == dtype ? values : astype(values, dtype, s);
+  return array(values.shape(), uint32, std::make_shared<SearchSorted>(to_stream(s), side == "right"), {a, v});
+}
+
+bool SearchSorted::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const SearchSorted*>(&o);
+  return p && p->right_ == right_;
+}
+
+// A batched sequence: the count of its elements ordered before each value (NaN last), as a
+// broadcast comparison [batch, values..., n] summed over n.
+std::pair<std::vector<array>, std::vector<int>> SearchSorted::vmap(const std::vector<array>& in,
+                                                                   const std::vector<int>& axes) {
+  const Stream s = stream();
+  if (axes[0] < 0) {
+    return {{searchsorted(in[0], batching::to_front(in[1], axes[1], s), right_ ? "right" : "left", s)},
+            {axes[1] < 0 ? -1 : 0}};
+  }
+  const int batch = batching::batch_size(in, axes, "SearchSorted");
+  array seq = batching::to_front(in[0], axes[0], s);  // [B, n]
+  array v = batching::with_batch_in_front(in[1], axes[1], batch, s);
+  Shape seq_shape(v.ndim() + 1, 1);
+  seq_shape.front() = batch;
+  seq_shape.back() = seq.shape(1);
+  array a = reshape(seq, seq_shape, s);
+  array x = expand_dims(v, -1, s);
+  array before = right_ ? logical_or(less_equal(a, x, s), isnan(x, s), s)
+                        : logical_or(less(a, x, s), logical_and(isnan(x, s), logical_not(isnan(a, s), s), s), s);
+  return {{astype(sum(before, -1, false, s), uint32, s)}, {0}};
+}
 
 bool Sort::is_equivalent(const Primitive& o) const {
   auto* p = dynamic_cast<const Sort*>(&o);

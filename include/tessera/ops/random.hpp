@@ -90,4 +90,73 @@ inline array normal(const Shape& shape, const std::optional<array>& key = std::n
   return normal(shape, float32, std::nullopt, std::nullopt, key, s);
 }
 
+// --- Distributions composed of uniform / bits, as MLX composes them (the same bit stream). ---
+
+// Integers in [low, high) (floor of uniform, clamped), of an integer dtype or bool.
+array randint(const array& low, const array& high, const Shape& shape, Dtype dtype = int32,
+              const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+template <typename T, typename U>
+  requires(std::is_arithmetic_v<T> && std::is_arithmetic_v<U>)
+array randint(T low, U high, const Shape& shape, Dtype dtype = int32, const std::optional<array>& key = std::nullopt,
+              StreamOrDevice s = {}) {
+  return randint(array(low), array(high), shape, dtype, key, to_stream(s));
+}
+
+// True with probability p (a float array, broadcast to `shape`; 0.5 when absent).
+array bernoulli(const array& p, const Shape& shape, const std::optional<array>& key = std::nullopt,
+                StreamOrDevice s = {});
+array bernoulli(const array& p, const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+template <typename T>
+  requires std::is_arithmetic_v<T>
+array bernoulli(T p, const std::optional<array>& key = std::nullopt, StreamOrDevice s = {}) {
+  return bernoulli(array(p), key, s);
+}
+template <typename T>
+  requires std::is_arithmetic_v<T>
+array bernoulli(T p, const Shape& shape, const std::optional<array>& key = std::nullopt, StreamOrDevice s = {}) {
+  return bernoulli(array(p), shape, key, s);
+}
+array bernoulli(const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+
+// Normal samples truncated to [lower, upper] (inverse-CDF sampling, as jax / MLX).
+array truncated_normal(const array& lower, const array& upper, const Shape& shape, Dtype dtype = float32,
+                       const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+array truncated_normal(const array& lower, const array& upper, Dtype dtype = float32,
+                       const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+
+// Standard Gumbel samples: -log(-log(u)).
+array gumbel(const Shape& shape, Dtype dtype = float32, const std::optional<array>& key = std::nullopt,
+             StreamOrDevice s = {});
+
+// Samples of the categorical distributions of `logits` along `axis` (uint32 indices): of the
+// given output shape (broadcasting with the logits' other axes), `num_samples` per
+// distribution, or one. 1-D logits with a shape use the inverse CDF (cumsum + searchsorted),
+// the others the Gumbel-max trick, as MLX.
+array categorical(const array& logits, int axis, const Shape& shape, const std::optional<array>& key = std::nullopt,
+                  StreamOrDevice s = {});
+array categorical(const array& logits, int axis, int num_samples, const std::optional<array>& key = std::nullopt,
+                  StreamOrDevice s = {});
+array categorical(const array& logits, int axis = -1, const std::optional<array>& key = std::nullopt,
+                  StreamOrDevice s = {});
+
+// Laplace samples with location `loc` and scale `scale`.
+array laplace(const Shape& shape, Dtype dtype, const float loc, const float scale,
+              const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+inline array laplace(const Shape& shape, const float loc, const float scale,
+                     const std::optional<array>& key = std::nullopt, StreamOrDevice s = {}) {
+  return laplace(shape, float32, loc, scale, key, s);
+}
+inline array laplace(const Shape& shape, Dtype dtype, const std::optional<array>& key = std::nullopt,
+                     StreamOrDevice s = {}) {
+  return laplace(shape, dtype, 0.0f, 1.0f, key, s);
+}
+inline array laplace(const Shape& shape, const std::optional<array>& key = std::nullopt, StreamOrDevice s = {}) {
+  return laplace(shape, float32, 0.0f, 1.0f, key, s);
+}
+
+// A random permutation of arange(x) (argsort of random bits), or of x along `axis`.
+array permutation(int x, const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+array permutation(const array& x, int axis = 0, const std::optional<array>& key = std::nullopt,
+                  StreamOrDevice s = {});
+
 }  // namespace tessera::random

@@ -24,6 +24,18 @@ TESSERA_DECLARE_REDUCTION(any)
 TESSERA_DECLARE_REDUCTION(logsumexp)
 #undef TESSERA_DECLARE_REDUCTION
 
+// Variance and standard deviation (MLX's overloads): sum of squared deviations from the mean
+// divided by max(N - ddof, 0); integers compute in float32; complex values give the mean
+// squared magnitude (float32).
+array var(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
+array var(const array& a, StreamOrDevice s = {});
+array var(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array var(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array std(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
+array std(const array& a, StreamOrDevice s = {});
+array std(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array std(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+
 // Index of the largest / smallest element (uint32, as MLX); without axis, of the flattened array.
 array argmax(const array& a, bool keepdims, StreamOrDevice s = {});
 array argmax(const array& a, StreamOrDevice s = {});

@@ -63,4 +63,19 @@ class ArgPartition : public NonDifferentiable {
   int kth_, axis_, first_;
 };
 
+// Input 0: a sorted 1-D sequence; input 1: values (both of one dtype). For each value, the
+// index where it would be inserted to keep the order (NaN last): before equal elements
+// (left) or after them (right). uint32, no gradient.
+class SearchSorted : public NonDifferentiable {
+ public:
+  SearchSorted(Stream s, bool right) : NonDifferentiable(s), right_(right) {}
+  TESSERA_DEFINE_EVAL()
+  TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_NAME(SearchSorted)
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  bool right_;
+};
+
 }  // namespace tessera

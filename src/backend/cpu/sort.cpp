@@ -308,6 +308,15 @@ void sort_lanes(Kind kind, int kth, int64_t first, const T* in, void* out, int64
   });
 }
 
+// A dense pointer to `a`'s elements: its own when row-contiguous, else a copy held in `hold`.
+template <typename T>
+const T* dense_data(const array& a, std::unique_ptr<T[]>& hold) {
+  if (a.flags().row_contiguous) return static_cast<const T*>(const_cast<array&>(a).raw_host_ptr());
+  hold.reset(new T[a.size()]);
+  cpu::copy_to_dense(a, hold.get());
+  return hold.get();
+}
+
 void run(Kind kind, int kth, int first, int axis, const array& in, array& out) {
   out.set_data(cpu::malloc(out.nbytes()));
   if (out.size() == 0 || in.size() == 0) return;
@@ -321,18 +330,41 @@ void run(Kind kind, int kth, int first, int axis, const array& in, array& out) {
       throw std::logic_error("[sort] complex64 reached the kernel");
     } else {
       std::unique_ptr<T[]> dense;
-      const T* data = static_cast<const T*>(const_cast<array&>(in).raw_host_ptr());
-      if (!in.flags().row_contiguous) {
-        dense.reset(new T[in.size()]);
-        cpu::copy_to_dense(in, dense.get());
-        data = dense.get();
-      }
+      const T* data = dense_data(in, dense);
       sort_lanes<T>(kind, kth, first, data, out.raw_host_ptr(), outer, n, inner);
     }
   });
 }
 
 }  // namespace
+
+void SearchSorted::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  array& out = outputs[0];
+  out.set_data(cpu::malloc(out.nbytes()));
+  if (out.size() == 0) return;
+  dispatch_dtype(inputs[0].dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, complex64_t>) {
+      throw std::logic_error("[searchsorted] complex64 reached the kernel");
+    } else {
+      std::unique_ptr<T[]> hold_a, hold_v;
+      const T* a = dense_data(inputs[0], hold_a);
+      const T* v = dense_data(inputs[1], hold_v);
+      const int64_t n = inputs[0].size();
+      std::vector<key_t<T>> keys(n);
+      for (int64_t i = 0; i < n; ++i) keys[i] = order_key(a[i]);
+      uint32_t* o = static_cast<uint32_t*>(out.raw_host_ptr());
+      const bool right = right_;
+      cpu::parallel_for(static_cast<int64_t>(out.size()), 1 << 12, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          const key_t<T> k = order_key(v[i]);
+          auto it = right ? std::upper_bound(keys.begin(), keys.end(), k) : std::lower_bound(keys.begin(), keys.end(), k);
+          o[i] = static_cast<uint32_t>(it - keys.begin());
+        }
+      });
+    }
+  });
+}
 
 void Sort::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   run(Kind::sort, 0, 0, axis_, inputs[0], outputs[0]);

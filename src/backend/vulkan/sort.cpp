@@ -8,7 +8,7 @@
 //   write   the values (read from the input through the indices) or the indices.
 // Pairs compare by (key, index), so equal keys keep their order: the result is the stable sort,
 // bit-identical to the CPU's. Partitions are served by the full sort (a sorted row is a valid
-// partition). A sort along another axis (or of a view) runs on a dense copy with the axis last.
+// partition), except topk's window of up to 8, selected in one pass (select_source). A sort along another axis (or of a view) runs on a dense copy with the axis last.
 #include <sstream>
 #include <stdexcept>
 
@@ -55,17 +55,23 @@ std::string key_code(Dtype t, const std::string& raw) {
   return g.str();
 }
 
+// The head of every kernel here: extensions for t's storage and 64-bit keys, dtype.glsl, the
+// workgroup size.
+std::string prologue(Dtype t) {
+  std::string g = "#version 450\n#extension GL_GOOGLE_include_directive : require\n";
+  if (t.size() == 1) g += "#extension GL_EXT_shader_8bit_storage : require\n";
+  if (t.size() == 2) g += "#extension GL_EXT_shader_16bit_storage : require\n";
+  if (wide_key(t)) g += "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n";
+  return g + "#include \"dtype.glsl\"\nlayout(local_size_x = " + std::to_string(kGroupSize) + ") in;\n";
+}
+
 enum class Step { keys, local_full, local_merge, global, write_values, write_indices };
 
 std::string sort_source(Dtype t, Step step) {
   const bool wide = wide_key(t);
   const std::string K = wide ? "uint64_t" : "uint";
   std::ostringstream g;
-  g << "#version 450\n#extension GL_GOOGLE_include_directive : require\n";
-  if (t.size() == 1) g << "#extension GL_EXT_shader_8bit_storage : require\n";
-  if (t.size() == 2) g << "#extension GL_EXT_shader_16bit_storage : require\n";
-  if (wide) g << "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n";
-  g << "#include \"dtype.glsl\"\nlayout(local_size_x = " << kGroupSize << ") in;\n"
+  g << prologue(t)
     << "layout(std430, set = 0, binding = 0) readonly buffer In { " << storage_type(t) << " d[]; } src;\n"
     << "layout(std430, set = 0, binding = 1) buffer Keys { " << K << " d[]; } keys;\n"
     << "layout(std430, set = 0, binding = 2) buffer Idx { uint d[]; } idx;\n"
@@ -136,6 +142,93 @@ std::string sort_source(Dtype t, Step step) {
                                         : "  dst.d[pc.out_off + t] = src.d[pc.in_off + r * pc.n + i];\n}\n");
       break;
   }
+  return g.str();
+}
+
+// topk's window (the m <= 8 largest of each row, ascending) in one pass, one workgroup per row:
+// every invocation keeps the 8 best (key, index) pairs of its strided share of the row in
+// registers, the workgroup sorts the 2048 candidates in shared memory, and the last m are
+// written. The same pairs as the full sort's last m positions.
+constexpr uint32_t kSelectMax = 8;
+
+std::string select_source(Dtype t, bool indices) {
+  const bool wide = wide_key(t);
+  const std::string K = wide ? "uint64_t" : "uint";
+  const uint32_t cand = kGroupSize * kSelectMax;
+  std::ostringstream g;
+  g << prologue(t)
+    << "layout(std430, set = 0, binding = 0) readonly buffer In { " << storage_type(t) << " d[]; } src;\n"
+    << "layout(std430, set = 0, binding = 1) writeonly buffer Out { " << (indices ? "uint" : storage_type(t))
+    << " d[]; } dst;\n"
+    << "layout(push_constant) uniform Push { uint rows, n, m, in_off, out_off, groups_x; } pc;\n"
+    << "const uint PAD = 0xffffffffu;  // an empty slot: below every element\n"
+    << "bool lt(" << K << " ka, uint ia, " << K << " kb, uint ib) {\n"
+    << "  if (ia == PAD) return ib != PAD;\n  if (ib == PAD) return false;\n"
+    << "  return ka < kb || (ka == kb && ia < ib);\n}\n"
+    << "shared " << K << " sk[" << cand << "];\nshared uint si[" << cand << "];\n"
+    << "void main() {\n"
+    << "  uint r = gl_WorkGroupID.x + gl_WorkGroupID.y * pc.groups_x;\n"
+    << "  if (r >= pc.rows) return;  // whole workgroups\n"
+    << "  uint lid = gl_LocalInvocationID.x;\n"
+    << "  " << K << " tk[" << kSelectMax << "];\n  uint ti[" << kSelectMax << "];\n"
+    << "  for (uint q = 0u; q < " << kSelectMax << "u; ++q) { tk[q] = " << K << "(0); ti[q] = PAD; }\n"
+    << "  for (uint c = lid; c < pc.n; c += " << kGroupSize << "u) {\n    " << K << " key;\n    {\n"
+    << key_code(t, "src.d[pc.in_off + r * pc.n + c]") << "    }\n"
+    << "    if (!lt(tk[0], ti[0], key, c)) continue;\n"
+    << "    tk[0] = key; ti[0] = c;  // replaces the smallest, then moves up (ascending list)\n"
+    << "    for (uint q = 0u; q + 1u < " << kSelectMax << "u; ++q) {\n"
+    << "      if (!lt(tk[q + 1u], ti[q + 1u], tk[q], ti[q])) break;\n"
+    << "      " << K << " a = tk[q]; tk[q] = tk[q + 1u]; tk[q + 1u] = a;\n"
+    << "      uint b = ti[q]; ti[q] = ti[q + 1u]; ti[q + 1u] = b;\n    }\n  }\n"
+    << "  for (uint q = 0u; q < " << kSelectMax << "u; ++q) { sk[lid * " << kSelectMax << "u + q] = tk[q]; si[lid * "
+    << kSelectMax << "u + q] = ti[q]; }\n"
+    << "  barrier();\n"
+    << "  for (uint k = 2u; k <= " << cand << "u; k <<= 1u) {\n    for (uint j = k >> 1u; j > 0u; j >>= 1u) {\n"
+    << "      for (uint q = lid; q < " << cand / 2 << "u; q += " << kGroupSize << "u) {\n"
+    << "        uint i = ((q / j) * 2u * j) + (q % j), l = i + j;\n"
+    << "        bool up = (i & k) == 0u;\n"
+    << "        if (up ? lt(sk[l], si[l], sk[i], si[i]) : lt(sk[i], si[i], sk[l], si[l])) {\n"
+    << "          " << K << " a = sk[i]; sk[i] = sk[l]; sk[l] = a;\n"
+    << "          uint b = si[i]; si[i] = si[l]; si[l] = b;\n        }\n      }\n      barrier();\n    }\n  }\n"
+    << "  if (lid < pc.m) {\n    uint i = si[" << cand << "u - pc.m + lid];\n"
+    << (indices ? "    dst.d[pc.out_off + r * pc.m + lid] = i;\n"
+                : "    dst.d[pc.out_off + r * pc.m + lid] = src.d[pc.in_off + r * pc.n + i];\n")
+    << "  }\n}\n";
+  return g.str();
+}
+
+void select_top(const array& in, const array& out, uint64_t rows, uint64_t n, uint64_t m, bool indices,
+                const Stream& s) {
+  const std::string key = std::string("topk_select:") + dtype_name(in.dtype()) + (indices ? ":i" : ":v");
+  auto& kernel = device().kernel_from_glsl(key, [&] { return select_source(in.dtype(), indices); }, 2);
+  const uint32_t gx = static_cast<uint32_t>(std::min<uint64_t>(rows, 65535));
+  const uint32_t gy = static_cast<uint32_t>((rows + gx - 1) / gx);
+  View iv = resident(in), ov = resident(out);
+  struct {
+    uint32_t rows, n, m, in_off, out_off, groups_x;
+  } push{static_cast<uint32_t>(rows), static_cast<uint32_t>(n), static_cast<uint32_t>(m), iv.offset, ov.offset, gx};
+  const vulkan::Binding b[] = {iv.bind(false), ov.bind(true)};
+  stream(s).dispatch(kernel, b, &push, sizeof(push), {}, gx, gy);
+}
+
+// searchsorted: one invocation per value, a binary search over the sequence's order keys.
+std::string search_source(Dtype t, bool right) {
+  const bool wide = wide_key(t);
+  const std::string K = wide ? "uint64_t" : "uint";
+  std::ostringstream g;
+  g << prologue(t)
+    << "layout(std430, set = 0, binding = 0) readonly buffer Seq { " << storage_type(t) << " d[]; } seq;\n"
+    << "layout(std430, set = 0, binding = 1) readonly buffer Val { " << storage_type(t) << " d[]; } val;\n"
+    << "layout(std430, set = 0, binding = 2) writeonly buffer Out { uint d[]; } dst;\n"
+    << "layout(push_constant) uniform Push { uint count, n, seq_off, val_off, out_off, groups_x; } pc;\n"
+    << K << " key_of_seq(uint i) {\n  " << K << " key;\n" << key_code(t, "seq.d[pc.seq_off + i]") << "  return key;\n}\n"
+    << "void main() {\n  uint t = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * pc.groups_x * " << kGroupSize
+    << "u;\n  if (t >= pc.count) return;\n  " << K << " key;\n"
+    << key_code(t, "val.d[pc.val_off + t]")
+    << "  uint lo = 0u, hi = pc.n;\n  while (lo < hi) {\n    uint mid = lo + ((hi - lo) >> 1u);\n"
+    << "    " << K << " km = key_of_seq(mid);\n"
+    << (right ? "    if (km <= key) lo = mid + 1u; else hi = mid;\n" : "    if (km < key) lo = mid + 1u; else hi = mid;\n")
+    << "  }\n  dst.d[pc.out_off + t] = lo;\n}\n";
   return g.str();
 }
 
@@ -213,14 +306,27 @@ class RowSorter {
 };
 
 // Sorts `in` along `axis` into `out` (values or uint32 indices), which keeps positions
-// [first, n) of the axis.
-void sort_gpu(const array& in, array& out, int axis, bool indices, int first, const Stream& s, const char* op) {
+// [first, n) of the axis; a partition at kth == first keeping at most 8 is topk's selection.
+void sort_gpu(const array& in, array& out, int axis, bool indices, int first, int kth, const Stream& s,
+              const char* op) {
   require_dtype(in.dtype(), op);
   if (out.size() == 0) {
     alloc_output(out);
     return;
   }
   const uint64_t n = static_cast<uint64_t>(in.shape(axis));
+  if (first > 0 && kth == first && n - first <= kSelectMax) {
+    along_last_axis(in, out, axis, s, op, [&](const array& rows_in, const array& rows_out) {
+      for (const array* a : {&rows_in, &rows_out}) {
+        if (!fits_one_binding(*a)) {
+          throw std::runtime_error(std::string("[") + op + "] rows of " + std::to_string(n) +
+                                   " are more than one GPU binding reaches; use the CPU stream");
+        }
+      }
+      select_top(rows_in, rows_out, in.size() / n, n, n - first, indices, s);
+    });
+    return;
+  }
   along_last_axis(in, out, axis, s, op, [&](const array& rows_in, const array& rows_out) {
     RowSorter sorter(rows_in, in.size() / n, n, s, op);
     sorter.sort();
@@ -228,20 +334,62 @@ void sort_gpu(const array& in, array& out, int axis, bool indices, int first, co
   });
 }
 
+// A dense GPU copy of `a` when it is a view.
+array dense_gpu(const array& a, const Stream& s, const char* op) {
+  if (a.flags().row_contiguous) return a;
+  array d(a.shape(), a.dtype(), nullptr, {});
+  alloc_output(d);
+  copy_into(a, d, s, op);
+  return d;
+}
+
 }  // namespace
 }  // namespace gpu
 
+void SearchSorted::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  array& out = outputs[0];
+  gpu::require_dtype(inputs[0].dtype(), "searchsorted");
+  gpu::alloc_output(out);
+  if (out.size() == 0) return;
+  const array seq = gpu::dense_gpu(inputs[0], stream(), "searchsorted");
+  const array val = gpu::dense_gpu(inputs[1], stream(), "searchsorted");
+  if (!gpu::fits_one_binding(seq)) {
+    throw std::runtime_error("[searchsorted] a sorted sequence of " + std::to_string(seq.size()) +
+                             " elements spans more than one GPU binding reaches; use the CPU stream");
+  }
+  const std::string key = std::string("searchsorted:") + dtype_name(seq.dtype()) + (right_ ? ":r" : ":l");
+  auto& kernel =
+      gpu::device().kernel_from_glsl(key, [&] { return gpu::search_source(seq.dtype(), right_); }, 3);
+  // The values (and outputs) a window at a time when they are past one binding's reach.
+  const uint64_t total = out.size();
+  const uint64_t per = std::min<uint64_t>({gpu::units_per_binding(val.itemsize()), gpu::units_per_binding(4),
+                                           uint64_t{1} << 31});
+  if (per == 0) throw std::runtime_error("[searchsorted] the GPU binding range is too small");
+  const gpu::View sv = gpu::resident(seq);
+  for (uint64_t v0 = 0; v0 < total; v0 += per) {
+    const uint64_t count = std::min(per, total - v0);
+    uint32_t gx, gy;
+    gpu::grid_for(count, gpu::kGroupSize, gx, gy);
+    gpu::View vv = gpu::resident_at(val, v0), ov = gpu::resident_at(out, v0);
+    struct {
+      uint32_t count, n, seq_off, val_off, out_off, groups_x;
+    } push{static_cast<uint32_t>(count), static_cast<uint32_t>(seq.size()), sv.offset, vv.offset, ov.offset, gx};
+    const vulkan::Binding b[] = {sv.bind(false), vv.bind(false), ov.bind(true)};
+    gpu::stream(stream()).dispatch(kernel, b, &push, sizeof(push), {}, gx, gy);
+  }
+}
+
 void Sort::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  gpu::sort_gpu(inputs[0], outputs[0], axis_, false, 0, stream(), "sort");
+  gpu::sort_gpu(inputs[0], outputs[0], axis_, false, 0, 0, stream(), "sort");
 }
 void ArgSort::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  gpu::sort_gpu(inputs[0], outputs[0], axis_, true, 0, stream(), "argsort");
+  gpu::sort_gpu(inputs[0], outputs[0], axis_, true, 0, 0, stream(), "argsort");
 }
 void Partition::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  gpu::sort_gpu(inputs[0], outputs[0], axis_, false, first_, stream(), "partition");
+  gpu::sort_gpu(inputs[0], outputs[0], axis_, false, first_, kth_, stream(), "partition");
 }
 void ArgPartition::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  gpu::sort_gpu(inputs[0], outputs[0], axis_, true, first_, stream(), "argpartition");
+  gpu::sort_gpu(inputs[0], outputs[0], axis_, true, first_, kth_, stream(), "argpartition");
 }
 
 }  // namespace tessera

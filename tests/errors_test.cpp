@@ -16,6 +16,7 @@
 #include "tessera/ops/indexing.hpp"
 #include "tessera/ops/matmul.hpp"
 #include "tessera/ops/random.hpp"
+#include "tessera/ops/rearrange.hpp"
 #include "tessera/ops/reduce.hpp"
 #include "tessera/ops/scan.hpp"
 #include "tessera/ops/sort.hpp"
@@ -319,6 +320,23 @@ std::vector<ErrorCase> error_cases() {
       ERR("truncated_normal_int", IA, ({"[truncated_normal]", "int32"}), random::truncated_normal(array(0.f), array(1.f), {2}, int32)),
       ERR("categorical_axis", IA, ({"[categorical]", "axis 2"}), random::categorical(f23(), 2)),
       ERR("laplace_int", IA, ({"[laplace]", "int32"}), random::laplace({2}, int32)),
+      // Composed shape ops.
+      ERR("pad_mode", IA, ({"[pad]", "'wrap'"}), pad(f23(), 1, array(0), "wrap")),
+      ERR("pad_negative", IA, ({"[pad]", "negative"}), pad(f23(), std::vector<int>{0}, Shape{-1}, Shape{0})),
+      ERR("pad_value_shape", IA, ({"[pad]", "scalar"}), pad(f23(), 1, array({1.f, 2.f}))),
+      ERR("pad_widths", IA, ({"[pad]", "3 pad widths"}), pad(f23(), std::vector<std::pair<int, int>>{{1, 1}, {1, 1}, {1, 1}})),
+      ERR("tile_negative", IA, ({"[tile]", "negative"}), tile(f23(), {-1})),
+      ERR("repeat_negative", IA, ({"[repeat]", "-2"}), repeat(f23(), -2, 0)),
+      ERR("roll_shifts", IA, ({"[roll]", "2 shifts for 3 axes"}), roll(zeros({2, 2, 2}), Shape{1, 1}, {0, 1, 2})),
+      ERR("diff_order", IA, ({"[diff]", "-1"}), diff(f23(), -1)),
+      ERR("tril_1d", IA, ({"[tril]", "(3,)"}), tril(array({1.f, 2.f, 3.f}))),
+      ERR("diagonal_same_axes", IA, ({"[diagonal]", "both"}), diagonal(f23(), 0, 1, 1)),
+      ERR("diag_3d", IA, ({"[diag]", "(2,2,2)"}), diag(zeros({2, 2, 2}))),
+      ERR("unflatten_shape", IA, ({"[unflatten]", "(4,-1)"}), unflatten(f23(), 1, {4, -1})),
+      ERR("tensordot_sizes", IA, ({"[tensordot]", "differ"}), tensordot(f23(), f23(), {1}, {1}) + tensordot(f23(), f23(), {0}, {1})),
+      ERR("inner_shapes", IA, ({"[inner]", "last dimensions"}), inner(f23(), zeros({2, 2}))),
+      ERR("kron_empty", IA, ({"[kron]", "empty"}), kron(zeros({0}), f23())),
+      ERR("meshgrid_indexing", IA, ({"[meshgrid]", "'yx'"}), meshgrid({f23()}, false, "yx")),
       // Impossible allocations fail as MLX's malloc does, with std::runtime_error "[malloc] ...";
       // a host vector too large for any memory is the same error, not std::length_error.
       ERR("to_vector_impossible_host_vector", std::runtime_error,

@@ -140,6 +140,11 @@ std::vector<VmapCase> cases() {
       {"partition_topk", one([](const array& x) { return concatenate({flatten(sort(topk(x, 2, -1), -1)), take(partition(x, 1, 0), 1, 0)}, 0); }), {{3, 4, 5}}, {2}},
       {"searchsorted_values", one([](const array& v) { return astype(searchsorted(array({-0.5f, 0.f, 0.5f}), v, "right"), float32); }), {{5, 3}}, {0}},
       {"searchsorted_sequences", two([](const array& a, const array& v) { return astype(searchsorted(sort(a), v), float32); }), {{5, 4}, {3, 5}}, {0, 1}},
+      // composed shape ops
+      {"pad_reflect_tile", one([](const array& x) { return tile(pad(x, {0}, {1}, {2}, array(0), "reflect"), {1, 2}); }), {{3, 5, 4}}, {1}},
+      {"roll_diff_flip", one([](const array& x) { return flip(diff(roll(x, 2, 1), 1, 0), 1); }), {{5, 3, 4}}, {0}},
+      {"tril_diagonal_trace", one([](const array& x) { return add(sum(tril(x, 1)), add(sum(diagonal(x, 1)), trace(x))); }), {{3, 4, 5}}, {2}},
+      {"kron_tensordot", two([](const array& x, const array& y) { return add(sum(kron(x, y)), sum(tensordot(x, y, 1))); }), {{5, 2, 3}, {3, 3, 5}}, {0, 2}},
       // others
       {"stop_gradient", one([](const array& x) { return array(stop_gradient(x) * x); }), {{5, 3}}, {0}},
       {"identity", one([](const array& x) { return x; }), {{3, 5}}, {1}},

@@ -17,6 +17,7 @@
 #include "tessera/ops/matmul.hpp"
 #include "tessera/ops/misc.hpp"
 #include "tessera/ops/random.hpp"
+#include "tessera/ops/rearrange.hpp"
 #include "tessera/ops/reduce.hpp"
 #include "tessera/ops/scan.hpp"
 #include "tessera/ops/sort.hpp"

@@ -337,6 +337,10 @@ std::vector<ErrorCase> error_cases() {
       ERR("inner_shapes", IA, ({"[inner]", "last dimensions"}), inner(f23(), zeros({2, 2}))),
       ERR("kron_empty", IA, ({"[kron]", "empty"}), kron(zeros({0}), f23())),
       ERR("meshgrid_indexing", IA, ({"[meshgrid]", "'yx'"}), meshgrid({f23()}, false, "yx")),
+      ERR("trunc_complex", IA, ({"[trunc]", "complex64"}), trunc(cplx())),
+      ERR("positive_bool", IA, ({"[positive]", "bool"}), positive(bools())),
+      ERR("nan_to_num_complex", IA, ({"[nan_to_num]", "complex64"}), nan_to_num(cplx())),
+      ERR("linspace_negative", IA, ({"[linspace]", "-1"}), linspace(0, 1, -1, false)),
       // Impossible allocations fail as MLX's malloc does, with std::runtime_error "[malloc] ...";
       // a host vector too large for any memory is the same error, not std::length_error.
       ERR("to_vector_impossible_host_vector", std::runtime_error,

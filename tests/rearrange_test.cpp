@@ -3,6 +3,7 @@
 // gradients through the compositions.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <sstream>
 
 #include "tessera/tessera.hpp"
@@ -130,6 +131,54 @@ TEST(Rearrange, Gradients) {
                           {x, random_array({4, 2}, 53, float64)}));
   EXPECT_TRUE(check_grads([](const std::vector<array>& a) { return vecdot(a[0], a[1]); },
                           {x, random_array({4}, 54, float64)}));
+}
+
+}  // namespace
+
+namespace {
+using namespace tessera;
+using namespace tessera::test;
+
+// MLX 0.32's additions, against NumPy's values (numpy.hanning(6), ...), on every device.
+TEST(MlxAdditions, WindowsRoundingAndFriends) {
+  for (Device d : available_devices()) {
+    EXPECT_TRUE(close_values(values(hanning(6, d)), {0.0, 0.345491498708725, 0.9045084714889526, 0.9045084714889526,
+                                                     0.345491498708725, 0.0}, 1e-6, 1e-6)) << device_name(d);
+    EXPECT_TRUE(close_values(values(hamming(6, d)), {0.08, 0.39785218238830566, 0.9121478199958801, 0.9121478199958801,
+                                                     0.39785218238830566, 0.08}, 1e-6, 1e-6));
+    EXPECT_TRUE(close_values(values(bartlett(6, d)), {0.0, 0.4, 0.8, 0.8, 0.4, 0.0}, 1e-6, 1e-6));
+    EXPECT_TRUE(close_values(values(blackman(6, d)), {0.0, 0.20077013969421387, 0.8492298722267151, 0.8492298722267151,
+                                                      0.20077013969421387, 0.0}, 1e-6, 1e-6));
+    EXPECT_EQ(hanning(0, d).shape(), Shape{0});
+    EXPECT_EQ(blackman(1, d).to_vector<float>(), (std::vector<float>{1.f}));
+    EXPECT_EQ(linspace(0, 1, 4, false, float32, d).to_vector<float>(), (std::vector<float>{0, 0.25, 0.5, 0.75}));
+    EXPECT_TRUE(close_values(values(round(array({1.2345, -2.675, 0.125}, float64), 2, d)), {1.23, -2.68, 0.12}, 1e-12,
+                             1e-12));
+    EXPECT_EQ(trunc(array({-1.7f, 1.7f}), d).to_vector<float>(), (std::vector<float>{-1.f, 1.f}));
+    EXPECT_EQ(positive(array({-1, 2}), d).to_vector<int32_t>(), (std::vector<int32_t>{-1, 2}));
+    EXPECT_EQ(logical_xor(array({1, 0, 2}), array({true, false, false}), d).to_vector<int32_t>(),
+              (std::vector<int32_t>{0, 0, 1}));
+    auto n = nan_to_num(array({NAN, INFINITY, -INFINITY, 1.f}), 0.0f, std::nullopt, std::nullopt, d).to_vector<float>();
+    EXPECT_EQ(n, (std::vector<float>{0.f, std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(), 1.f}));
+    EXPECT_EQ(nan_to_num(array({NAN}), 5.0f, 1.0f, -1.0f, d).item<float>(), 5.f);
+    auto dm = divmod(array({7, -7}), array({2, 2}), d);
+    EXPECT_EQ(dm[0].to_vector<int32_t>(), (std::vector<int32_t>{3, -4}));
+    EXPECT_EQ(dm[1].to_vector<int32_t>(), (std::vector<int32_t>{1, 1}));
+    EXPECT_EQ(count_nonzero(array({0, 3, 0, 1}, {2, 2}), 1, false, d).to_vector<int32_t>(), (std::vector<int32_t>{1, 1}));
+    EXPECT_EQ(count_nonzero(array({0.f, 2.f}), false, d).item<int32_t>(), 1);
+  }
+  EXPECT_EQ(zeros_like(array({1.f}), int32).dtype(), int32);
+  EXPECT_EQ(ones_like(array({1}), float16).dtype(), float16);
+  EXPECT_EQ(concat({array({1}), array({2})}, 0).size(), 2u);
+  EXPECT_EQ(permute_dims(zeros({2, 3}), {1, 0}).shape(), (Shape{3, 2}));
+  EXPECT_TRUE(isdtype(int8, "signed integer"));
+  EXPECT_TRUE(isdtype(float16, "real floating"));
+  EXPECT_FALSE(isdtype(bool_, "numeric"));
+  EXPECT_THROW(isdtype(int8, "whole"), std::invalid_argument);
+  EXPECT_TRUE(can_cast(int8, int32));
+  EXPECT_FALSE(can_cast(float32, int32));
+  EXPECT_TRUE(check_grads([](const std::vector<array>& a) { return nan_to_num(trunc(a[0]) + round(a[0], 1) * a[0]); },
+                          {random_array({5}, 55, float64)}));
 }
 
 }  // namespace

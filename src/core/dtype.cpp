@@ -139,4 +139,17 @@ iinfo::iinfo(Dtype t) : dtype(t), min(0), max(0) {
   });
 }
 
+bool isdtype(const Dtype& t, const std::string& kind) {
+  if (kind == "bool") return t == bool_;
+  if (kind == "signed integer") return issubdtype(t, signedinteger);
+  if (kind == "unsigned integer") return issubdtype(t, unsignedinteger);
+  if (kind == "integral") return issubdtype(t, integer);
+  if (kind == "real floating") return issubdtype(t, floating);
+  if (kind == "complex floating") return issubdtype(t, complexfloating);
+  if (kind == "numeric") return !(t == bool_);
+  throw std::invalid_argument("[isdtype] unknown kind '" + kind + "'");
+}
+
+bool can_cast(const Dtype& from, const Dtype& to) { return promote_types(from, to) == to; }
+
 }  // namespace tessera

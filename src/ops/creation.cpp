@@ -4,6 +4,9 @@
 #include "tessera/ops/creation.hpp"
 
 #include <cmath>
+#include <optional>
+
+#include <cmath>
 
 #include "tessera/ops/elementwise.hpp"
 #include "tessera/ops/shape.hpp"
@@ -50,6 +53,8 @@ array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) {
 }
 array zeros_like(const array& a, StreamOrDevice s) { return zeros(a.shape(), a.dtype(), s); }
 array ones_like(const array& a, StreamOrDevice s) { return ones(a.shape(), a.dtype(), s); }
+array zeros_like(const array& a, Dtype dtype, StreamOrDevice s) { return zeros(a.shape(), dtype, s); }
+array ones_like(const array& a, Dtype dtype, StreamOrDevice s) { return ones(a.shape(), dtype, s); }
 array full_like(const array& a, const array& vals, StreamOrDevice s) {
   return fill(a.shape(), vals, a.dtype(), "full_like", s);
 }
@@ -89,6 +94,9 @@ array arange(int start, int stop, StreamOrDevice s) { return arange(start, stop,
 array arange(int stop, StreamOrDevice s) { return arange(0, stop, 1, s); }
 
 array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s) {
+  return linspace(start, stop, num, true, dtype, s);
+}
+array linspace(double start, double stop, int num, bool endpoint, Dtype dtype, StreamOrDevice s) {
   if (num < 0) {
     throw std::invalid_argument("[linspace] num must be non-negative, got " + std::to_string(num));
   }
@@ -99,7 +107,7 @@ array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s
   // t in [0, 1]; start * (1 - t) + stop * t hits both ends exactly. One fused node.
   ProgramBuilder b;
   int i = b.input(arange(0, num, 1.0, t_dtype, s));
-  int n1 = b.input(array(std::max(num - 1, 1), t_dtype));
+  int n1 = b.input(array(endpoint ? std::max(num - 1, 1) : std::max(num, 1), t_dtype));
   int one = b.input(array(1, t_dtype));
   int lo = b.input(array(start, t_dtype));
   int hi = b.input(array(stop, t_dtype));
@@ -107,6 +115,35 @@ array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s
   int tbar = b.emit(ElemOp::Subtract, {one, t});
   int v = b.emit(ElemOp::Add, {b.emit(ElemOp::Multiply, {tbar, lo}), b.emit(ElemOp::Multiply, {t, hi})});
   return b.finish(b.emit(ElemOp::AsType, {v}, dtype), s);
+}
+
+namespace {
+// n = 0, 1, ..., M - 1 as float32 and the window's angle step, or the trivial windows.
+std::optional<array> trivial_window(int M, StreamOrDevice s) {
+  if (M < 1) return zeros({0}, float32, s);
+  if (M == 1) return ones({1}, float32, s);
+  return std::nullopt;
+}
+}  // namespace
+
+array hanning(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  return square(sin(multiply(array(static_cast<float>(M_PI / (M - 1))), arange(0, M, 1.0, float32, s), s), s), s);
+}
+array hamming(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  array c = cos(multiply(array(static_cast<float>(2.0 * M_PI / (M - 1))), arange(0, M, 1.0, float32, s), s), s);
+  return subtract(array(0.54f), multiply(array(0.46f), c, s), s);
+}
+array bartlett(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  array t = subtract(multiply(array(2.0f / (M - 1)), arange(0, M, 1.0, float32, s), s), array(1.0f), s);
+  return subtract(array(1.0f), abs(t, s), s);
+}
+array blackman(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  array c = cos(multiply(array(static_cast<float>(2.0 * M_PI / (M - 1))), arange(0, M, 1.0, float32, s), s), s);
+  return add(subtract(array(0.34f), multiply(array(0.5f), c, s), s), multiply(array(0.16f), square(c, s), s), s);
 }
 
 namespace {

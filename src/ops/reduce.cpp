@@ -477,4 +477,12 @@ array std(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) {
   return std(a, std::vector<int>{axis}, keepdims, ddof, s);
 }
 
+array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrDevice s) {
+  return sum(astype(not_equal(a, array(0, a.dtype()), s), int32, s), axes, keepdims, s);
+}
+array count_nonzero(const array& a, bool keepdims, StreamOrDevice s) { return count_nonzero(a, all_axes(a), keepdims, s); }
+array count_nonzero(const array& a, int axis, bool keepdims, StreamOrDevice s) {
+  return count_nonzero(a, std::vector<int>{axis}, keepdims, s);
+}
+
 }  // namespace tessera

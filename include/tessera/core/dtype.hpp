@@ -64,6 +64,11 @@ inline constexpr int size_of(const Dtype& t) { return t.size(); }
 Dtype::Kind kind(const Dtype& t);
 Dtype promote_types(const Dtype& a, const Dtype& b);
 bool issubdtype(const Dtype& a, const Dtype& b);
+// The array-API dtype tests: isdtype(t, kind) for kind "bool", "signed integer", "unsigned
+// integer", "integral", "real floating", "complex floating" or "numeric" (std::invalid_argument
+// otherwise), and can_cast(from, to): `from` promotes to `to` without changing it.
+bool isdtype(const Dtype& t, const std::string& kind);
+bool can_cast(const Dtype& from, const Dtype& to);
 bool issubdtype(const Dtype& a, const Dtype::Category& cat);
 bool issubdtype(const Dtype::Category& a, const Dtype& b);
 bool issubdtype(const Dtype::Category& a, const Dtype::Category& b);

@@ -13,6 +13,7 @@
 // TESSERA_*_OPS in primitives/elementwise.hpp; CPU kernels: backend/cpu/elementwise*.{hpp,cpp};
 // GLSL: shaders/elementwise_ops.glsl.
 #include <optional>
+#include <vector>
 
 #include "tessera/expr/expr.hpp"
 
@@ -53,6 +54,16 @@ array clip(const array& a, const std::optional<array>& a_min, const std::optiona
            StreamOrDevice s = {});
 array degrees(const array& a, StreamOrDevice s = {});
 array radians(const array& a, StreamOrDevice s = {});
+// MLX 0.32's small ops, composed: +a (a copy), truncation toward zero, exclusive or of the
+// truthiness of a and b, NaN / +inf / -inf replaced (by 0 and the dtype's extremes unless
+// given), rounding to `decimals` (half to even), and {floor_divide(a, b), remainder(a, b)}.
+array positive(const array& a, StreamOrDevice s = {});
+array trunc(const array& a, StreamOrDevice s = {});
+array logical_xor(const array& a, const array& b, StreamOrDevice s = {});
+array nan_to_num(const array& a, float nan = 0.0f, std::optional<float> posinf = std::nullopt,
+                 std::optional<float> neginf = std::nullopt, StreamOrDevice s = {});
+array round(const array& a, int decimals, StreamOrDevice s = {});
+std::vector<array> divmod(const array& a, const array& b, StreamOrDevice s = {});
 
 // astype as an expression (fusable) and as MLX's function returning an array.
 template <Operand A>

@@ -40,6 +40,16 @@ std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevic
 std::vector<array> split(const array& a, int num_splits, StreamOrDevice s = {});
 std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s = {});
 std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s = {});
+// The array-API names: concat = concatenate, permute_dims = transpose.
+inline array concat(std::vector<array> arrays, int axis, StreamOrDevice s = {}) {
+  return concatenate(std::move(arrays), axis, s);
+}
+inline array concat(std::vector<array> arrays, StreamOrDevice s = {}) { return concatenate(std::move(arrays), s); }
+inline array permute_dims(const array& a, std::vector<int> axes, StreamOrDevice s = {}) {
+  return transpose(a, std::move(axes), s);
+}
+inline array permute_dims(const array& a, StreamOrDevice s = {}) { return transpose(a, s); }
+
 // A row-major copy (or `a` itself when it already is one).
 array contiguous(const array& a, bool allow_col_major = false, StreamOrDevice s = {});
 

@@ -266,8 +266,8 @@ void sort_lanes(Kind kind, int kth, int64_t first, const T* in, void* out, int64
     }
   }
   cpu::parallel_for(lanes, std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
-    // Scratch per pool thread, kept between calls (lanes of 128 KiB would otherwise mmap and
-    // fault in fresh pages for every chunk).
+    // Scratch per pool thread, kept between calls for lanes up to 1M (lanes of 128 KiB would
+    // otherwise mmap and fault in fresh pages for every chunk).
     thread_local std::vector<K> keys_buf, tk_buf;
     thread_local std::vector<uint32_t> idx_buf, ti_buf;
     for (auto* v : {&keys_buf, &tk_buf}) if (static_cast<int64_t>(v->size()) < n) v->resize(n);
@@ -304,6 +304,12 @@ void sort_lanes(Kind kind, int kth, int64_t first, const T* in, void* out, int64
         T* dst = static_cast<T*>(out) + base;
         for (int64_t k = 0; k < kept; ++k) dst[k * inner] = src[static_cast<int64_t>(idx[first + k]) * inner];
       }
+    }
+    if (n > (int64_t{1} << 20)) {  // long lanes: the scratch is not kept for the next call
+      std::vector<K>().swap(keys_buf);
+      std::vector<K>().swap(tk_buf);
+      std::vector<uint32_t>().swap(idx_buf);
+      std::vector<uint32_t>().swap(ti_buf);
     }
   });
 }

@@ -341,6 +341,10 @@ std::vector<ErrorCase> error_cases() {
       ERR("positive_bool", IA, ({"[positive]", "bool"}), positive(bools())),
       ERR("nan_to_num_complex", IA, ({"[nan_to_num]", "complex64"}), nan_to_num(cplx())),
       ERR("linspace_negative", IA, ({"[linspace]", "-1"}), linspace(0, 1, -1, false)),
+      ERR("as_strided_out_of_bounds", IA, ({"[as_strided]", "of an array of 6"}), as_strided(f23(), {3}, {3}, 0)),
+      ERR("as_strided_lengths", IA, ({"[as_strided]", "differ in length"}), as_strided(f23(), {3}, {1, 1}, 0)),
+      ERR("view_scalar_size", IA, ({"[view]", "scalar"}), view(array(1.f), int8)),
+      ERR("view_last_axis", IA, ({"[view]", "whole number"}), view(array({1, 2, 3}, int8), int32)),
       // Impossible allocations fail as MLX's malloc does, with std::runtime_error "[malloc] ...";
       // a host vector too large for any memory is the same error, not std::length_error.
       ERR("to_vector_impossible_host_vector", std::runtime_error,

@@ -182,3 +182,41 @@ TEST(MlxAdditions, WindowsRoundingAndFriends) {
 }
 
 }  // namespace
+
+namespace {
+using namespace tessera;
+using namespace tessera::test;
+
+TEST(StridedViews, AsStridedWindowsAndBounds) {
+  array x = arange(10.0, float32);
+  for (Device d : available_devices()) {
+    EXPECT_EQ(as_strided(x, {4, 3}, {2, 1}, 1, d).to_vector<float>(),
+              (std::vector<float>{1, 2, 3, 3, 4, 5, 5, 6, 7, 7, 8, 9}))
+        << device_name(d);
+    EXPECT_EQ(as_strided(x, {3}, {-2}, 9, d).to_vector<float>(), (std::vector<float>{9, 7, 5}));
+    // Of a view: as_strided reads the row-major copy.
+    EXPECT_EQ(as_strided(transpose(reshape(x, {2, 5})), {2}, {1}, 0, d).to_vector<float>(),
+              (std::vector<float>{0, 5}));
+  }
+  // Overlapping windows: their gradients add up.
+  EXPECT_TRUE(check_grads([](const std::vector<array>& a) { return as_strided(a[0], {3, 4}, {2, 1}, 0); },
+                          {random_array({8}, 56, float64)}));
+}
+
+TEST(StridedViews, ViewReinterpretsBytes) {
+  for (Device d : available_devices()) {
+    EXPECT_EQ(view(array({1.0f, -2.0f}), int32, d).to_vector<int32_t>(), (std::vector<int32_t>{1065353216, -1073741824}))
+        << device_name(d);
+    array i8 = view(array({0x01020304, -1}), int8, d);
+    EXPECT_EQ(i8.shape(), Shape{8});
+    EXPECT_EQ(i8.to_vector<int32_t>(), (std::vector<int32_t>{4, 3, 2, 1, -1, -1, -1, -1}));
+    EXPECT_EQ(view(i8, int32, d).to_vector<int32_t>(), (std::vector<int32_t>{0x01020304, -1}));
+    // An odd start (a slice of int8) viewed as a wider dtype: copied, then read.
+    array bytes = astype(arange(0, 9, 1), uint8);
+    EXPECT_EQ(view(slice(bytes, {1}, {9}), uint32, d).to_vector<uint32_t>(),
+              (std::vector<uint32_t>{0x04030201u, 0x08070605u}));
+    EXPECT_EQ(view(array(1.0f), int32, d).item<int32_t>(), 1065353216);
+  }
+}
+
+}  // namespace

@@ -146,6 +146,8 @@ std::vector<VmapCase> cases() {
       {"tril_diagonal_trace", one([](const array& x) { return add(sum(tril(x, 1)), add(sum(diagonal(x, 1)), trace(x))); }), {{3, 4, 5}}, {2}},
       {"kron_tensordot", two([](const array& x, const array& y) { return add(sum(kron(x, y)), sum(tensordot(x, y, 1))); }), {{5, 2, 3}, {3, 3, 5}}, {0, 2}},
       {"mlx_additions", one([](const array& x) { return add(nan_to_num(trunc(x * 4)), round(x, 1)); }), {{5, 3}}, {0}},
+      {"as_strided_windows", one([](const array& x) { return as_strided(x, {2, 2}, {1, 1}, 1); }), {{4, 5}}, {1}},
+      {"view_bits", one([](const array& x) { return astype(view(x, int16), float32); }), {{5, 3}}, {0}},
       // others
       {"stop_gradient", one([](const array& x) { return array(stop_gradient(x) * x); }), {{5, 3}}, {0}},
       {"identity", one([](const array& x) { return x; }), {{3, 5}}, {1}},

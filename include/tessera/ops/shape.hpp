@@ -50,6 +50,13 @@ inline array permute_dims(const array& a, std::vector<int> axes, StreamOrDevice 
 }
 inline array permute_dims(const array& a, StreamOrDevice s = {}) { return transpose(a, s); }
 
+// A view of (a row-major copy of) `a` with the given shape, element strides and element offset
+// (NumPy's as_strided); every element it reaches must lie inside `a`, else
+// std::invalid_argument. Overlapping views are fine (their gradients accumulate).
+array as_strided(array a, Shape shape, Strides strides, size_t offset, StreamOrDevice s = {});
+// The bytes of `a` read as `dtype`: the last axis scales by the ratio of the item sizes.
+array view(const array& a, const Dtype& dtype, StreamOrDevice s = {});
+
 // A row-major copy (or `a` itself when it already is one).
 array contiguous(const array& a, bool allow_col_major = false, StreamOrDevice s = {});
 

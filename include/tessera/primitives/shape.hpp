@@ -85,6 +85,38 @@ class Concatenate : public Primitive {
   int axis_;
 };
 
+// A view of the row-contiguous input 0 with any shape, element strides and element offset
+// (as_strided checks that it stays inside the input).
+class AsStrided : public Primitive {
+ public:
+  AsStrided(Stream s, Shape shape, Strides strides, int64_t offset)
+      : Primitive(s), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset) {}
+  TESSERA_DEFINE_EVAL()
+  TESSERA_DEFINE_GRADS()
+  TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_NAME(AsStrided)
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  Shape shape_;
+  Strides strides_;
+  int64_t offset_;
+};
+
+// The bytes of the row-contiguous input 0 read as another dtype (the last axis rescaled by the
+// ratio of the sizes). Bit reinterpretation has no gradient: asking for one is an error.
+class DtypeView : public Primitive {
+ public:
+  DtypeView(Stream s, Dtype dtype) : Primitive(s), dtype_(dtype) {}
+  TESSERA_DEFINE_EVAL()
+  TESSERA_DEFINE_VMAP()
+  const char* name() const override { return "View"; }  // (MLX's name for it)
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  Dtype dtype_;
+};
+
 // A row-major copy.
 class Copy : public Primitive {
  public:

@@ -33,6 +33,21 @@ void Slice::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outpu
   views::slice(inputs[0], outputs[0], start_, strides_);
 }
 
+void AsStrided::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  outputs[0].copy_shared_buffer(inputs[0], strides_, flags_for(shape_, strides_), offset_);
+}
+
+void DtypeView::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const Strides st = row_major_strides(outputs[0].shape());
+  if (inputs[0].offset() % dtype_.size() == 0) {
+    outputs[0].copy_shared_buffer(inputs[0], st, flags_for(outputs[0].shape(), st), 0);
+    return;
+  }
+  // A start not aligned to the new dtype (a view of an odd slice): the bytes are copied.
+  outputs[0].set_data(cpu::malloc(outputs[0].nbytes()));
+  cpu::copy_to_dense(inputs[0], outputs[0].raw_host_ptr());
+}
+
 void Copy::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   if (inputs[0].flags().row_contiguous) {
     outputs[0].copy_shared_buffer(inputs[0]);

@@ -63,6 +63,21 @@ void Broadcast::eval_gpu(const std::vector<array>& inputs, std::vector<array>& o
 void Slice::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   views::slice(inputs[0], outputs[0], start_, strides_);
 }
+void AsStrided::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  outputs[0].copy_shared_buffer(inputs[0], strides_, flags_for(shape_, strides_), offset_);
+}
+void DtypeView::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const Strides st = row_major_strides(outputs[0].shape());
+  if (inputs[0].offset() % dtype_.size() == 0) {
+    outputs[0].copy_shared_buffer(inputs[0], st, flags_for(outputs[0].shape(), st), 0);
+    return;
+  }
+  // A start not aligned to the new dtype: the input's bytes copied to a fresh buffer first.
+  array dense(inputs[0].shape(), inputs[0].dtype(), nullptr, {});
+  gpu::alloc_output(dense);
+  gpu::copy_into(inputs[0], dense, stream(), name());
+  outputs[0].copy_shared_buffer(dense, st, flags_for(outputs[0].shape(), st), 0);
+}
 void Copy::eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   if (inputs[0].flags().row_contiguous && inputs[0].buffer() &&
       inputs[0].buffer()->kind() == BufferKind::vulkan) {

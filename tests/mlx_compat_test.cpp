@@ -163,6 +163,54 @@ TEST(MlxCompat, UnqualifiedOpCallsWithMlxArgumentForms) {
   EXPECT_EQ(partition(x, 1, 1).shape(), (Shape{2, 3}));
   EXPECT_EQ(argpartition(x, -1).shape(), Shape{6});
   EXPECT_EQ(topk(x, 2, 1).shape(), (Shape{2, 2}));
+  EXPECT_EQ(searchsorted(array({1.0f, 2.0f}), x, "right").dtype(), uint32);
+  // Reductions, composed shape ops, MLX 0.32's small ops and the views.
+  EXPECT_EQ(var(x, 1, false, 1).shape(), Shape{2});
+  EXPECT_EQ(mlx::core::std(x).shape(), Shape{});  // qualified, as in MLX
+  EXPECT_EQ(count_nonzero(x, 0).shape(), Shape{3});
+  EXPECT_EQ(pad(x, {{1, 1}, {0, 2}}).shape(), (Shape{4, 5}));
+  EXPECT_EQ(pad(x, 1, array(0), "edge").shape(), (Shape{4, 5}));
+  EXPECT_EQ(tile(x, {2, 1}).shape(), (Shape{4, 3}));
+  EXPECT_EQ(repeat(x, 2, 1).shape(), (Shape{2, 6}));
+  EXPECT_EQ(roll(x, 1, 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(flip(x, 0).shape(), (Shape{2, 3}));
+  EXPECT_EQ(unstack(x).size(), 2u);
+  EXPECT_EQ(diff(x).shape(), (Shape{2, 2}));
+  EXPECT_EQ(meshgrid({array({1, 2}), array({3, 4, 5})}).at(0).shape(), (Shape{3, 2}));
+  EXPECT_EQ(tril(x).shape(), (Shape{2, 3}));
+  EXPECT_EQ(triu(x, 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(diagonal(x).shape(), Shape{2});
+  EXPECT_EQ(diag(array({1, 2})).shape(), (Shape{2, 2}));
+  EXPECT_EQ(trace(x).shape(), Shape{});
+  EXPECT_EQ(unflatten(x, 1, {3, 1}).shape(), (Shape{2, 3, 1}));
+  EXPECT_EQ(atleast_3d(x).shape(), (Shape{2, 3, 1}));
+  EXPECT_EQ(tensordot(x, transpose(x), 1).shape(), (Shape{2, 2}));
+  EXPECT_EQ(outer(array({1.0f, 2.0f}), array({3.0f})).shape(), (Shape{2, 1}));
+  EXPECT_EQ(inner(x, x).shape(), (Shape{2, 2}));
+  EXPECT_EQ(vecdot(x, x).shape(), Shape{2});
+  EXPECT_EQ(kron(x, x).shape(), (Shape{4, 9}));
+  EXPECT_EQ(trunc(x).shape(), (Shape{2, 3}));
+  EXPECT_EQ(nan_to_num(x).shape(), (Shape{2, 3}));
+  EXPECT_EQ(round(x, 1).shape(), (Shape{2, 3}));
+  EXPECT_EQ(divmod(x, x).size(), 2u);
+  EXPECT_EQ(logical_xor(x, x).dtype(), bool_);
+  EXPECT_EQ(positive(x).shape(), (Shape{2, 3}));
+  EXPECT_EQ(hanning(4).shape(), Shape{4});
+  EXPECT_EQ(linspace(0, 1, 4, false).shape(), Shape{4});
+  EXPECT_EQ(zeros_like(x, int32).dtype(), int32);
+  EXPECT_EQ(as_strided(x, {2, 2}, {1, 1}, 0).shape(), (Shape{2, 2}));
+  EXPECT_EQ(view(x, int32).dtype(), int32);
+  // Random distributions, with MLX's argument forms.
+  auto rk = random::key(0);
+  EXPECT_EQ(random::randint(0, 10, {3}, int32, rk).dtype(), int32);
+  EXPECT_EQ(random::bernoulli(0.5f, {3}, rk).dtype(), bool_);
+  EXPECT_EQ(random::truncated_normal(array(-1.0f), array(1.0f), {3}, float32, rk).shape(), Shape{3});
+  EXPECT_EQ(random::gumbel({3}, float32, rk).shape(), Shape{3});
+  EXPECT_EQ(random::categorical(x, -1, rk).shape(), Shape{2});
+  EXPECT_EQ(random::categorical(x, 1, 5, rk).shape(), (Shape{2, 5}));
+  EXPECT_EQ(random::laplace({3}, float32, 0.0f, 1.0f, rk).shape(), Shape{3});
+  EXPECT_EQ(random::permutation(5, rk).shape(), Shape{5});
+  EXPECT_EQ(random::permutation(x, 1, rk).shape(), (Shape{2, 3}));
   // Creation and matmul.
   EXPECT_EQ(zeros({2, 2}, int32).dtype(), int32);
   EXPECT_EQ(full({2}, 3.0f).to_vector<float>(), (std::vector<float>{3.0f, 3.0f}));

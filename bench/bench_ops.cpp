@@ -76,6 +76,41 @@ void BM_topk8_1024x32000(benchmark::State& state) {
   set_rate(state, {"GB/s", 4.0 * 1024 * 32000});
 }
 
+// conv2d_b32_28x28_32to64_3x3: NHWC (32, 28, 28, 32) with a (64, 3, 3, 32) weight, padding 1;
+// flops 2 * N * C_out * H * W * C_in * 9, as cpu_peers.py counts them.
+constexpr double kConvFlops = 2.0 * 32 * 64 * 28 * 28 * 32 * 9;
+
+void BM_conv2d(benchmark::State& state) {
+  if (skip_if_absent(state, state.range(0))) return;
+  mx::StreamOrDevice s = device_of(state.range(0));
+  mx::array x = mx::random::normal({32, 28, 28, 32}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
+  mx::array w = mx::random::normal({64, 3, 3, 32}, mx::float32, 0.0f, 0.06f, std::nullopt, s);
+  mx::eval(x, w);
+  for (auto _ : state) {
+    mx::array y = mx::conv2d(x, w, {1, 1}, {1, 1}, {1, 1}, 1, s);
+    mx::eval(y);
+  }
+  set_rate(state, {"GFLOP/s", kConvFlops});
+}
+
+// conv2d_..._bwd: the input and weight gradients for a given output gradient.
+void BM_conv2d_bwd(benchmark::State& state) {
+  if (skip_if_absent(state, state.range(0))) return;
+  mx::StreamOrDevice s = device_of(state.range(0));
+  mx::array x = mx::random::normal({32, 28, 28, 32}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
+  mx::array w = mx::random::normal({64, 3, 3, 32}, mx::float32, 0.0f, 0.06f, std::nullopt, s);
+  mx::array dy = mx::random::normal({32, 28, 28, 64}, mx::float32, 0.0f, 1.0f, std::nullopt, s);
+  mx::eval(x, w, dy);
+  auto f = [&](const std::vector<mx::array>& a) {
+    return std::vector<mx::array>{mx::conv2d(a[0], a[1], {1, 1}, {1, 1}, {1, 1}, 1, s)};
+  };
+  for (auto _ : state) {
+    auto [y, g] = mx::vjp(f, {x, w}, {dy});
+    mx::eval(g[0], g[1]);
+  }
+  set_rate(state, {"GFLOP/s", 2 * kConvFlops});
+}
+
 }  // namespace
 
 BENCHMARK(BM_sort_1M)->Name("ops/sort_1M")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()
@@ -88,3 +123,7 @@ BENCHMARK(BM_cumsum_16M)->Name("ops/cumsum_16M")->Arg(0)->Arg(1)->Unit(benchmark
     ->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_take_16M)->Name("ops/take_16M")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()
     ->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_conv2d)->Name("ops/conv2d_b32_28x28_32to64_3x3")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_conv2d_bwd)->Name("ops/conv2d_b32_28x28_32to64_3x3_bwd")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Repetitions(5)->ReportAggregatesOnly(true);

@@ -18,3 +18,16 @@ if(NOT TESSERA_VULKAN STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "Tessera: Vulkan backend ${TESSERA_HAS_VULKAN}")
+
+# oneDNN (libdnnl-dev) runs the CPU convolutions when present; its 2.x API is the one used.
+# Off under ThreadSanitizer: its OpenMP runtime is not instrumented.
+set(TESSERA_HAS_ONEDNN OFF)
+if(NOT TESSERA_ONEDNN STREQUAL "OFF" AND NOT TESSERA_SANITIZE STREQUAL "thread")
+  find_package(dnnl CONFIG QUIET)
+  if(dnnl_FOUND AND dnnl_VERSION VERSION_LESS 3)
+    set(TESSERA_HAS_ONEDNN ON)
+  elseif(TESSERA_ONEDNN STREQUAL "ON")
+    message(FATAL_ERROR "TESSERA_ONEDNN=ON but oneDNN 2.x (libdnnl-dev) was not found")
+  endif()
+endif()
+message(STATUS "Tessera: oneDNN convolutions ${TESSERA_HAS_ONEDNN}")

@@ -11,6 +11,7 @@
 #include "tessera/core/shape.hpp"
 #include "tessera/expr/expr.hpp"
 #include "tessera/ops/compare.hpp"
+#include "tessera/ops/conv.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
 #include "tessera/ops/indexing.hpp"

@@ -362,8 +362,8 @@ void SearchSorted::eval_gpu(const std::vector<array>& inputs, std::vector<array>
       gpu::device().kernel_from_glsl(key, [&] { return gpu::search_source(seq.dtype(), right_); }, 3);
   // The values (and outputs) a window at a time when they are past one binding's reach.
   const uint64_t total = out.size();
-  const uint64_t per = std::min<uint64_t>({gpu::units_per_binding(val.itemsize()), gpu::units_per_binding(4),
-                                           uint64_t{1} << 31});
+  const uint64_t per = std::min<uint64_t>({static_cast<uint64_t>(gpu::units_per_binding(val.itemsize())),
+                                           static_cast<uint64_t>(gpu::units_per_binding(4)), uint64_t{1} << 31});
   if (per == 0) throw std::runtime_error("[searchsorted] the GPU binding range is too small");
   const gpu::View sv = gpu::resident(seq);
   for (uint64_t v0 = 0; v0 < total; v0 += per) {

@@ -17,6 +17,7 @@ target_sources(tessera PRIVATE
   backend/vulkan/sort.cpp
   backend/vulkan/random.cpp
   backend/vulkan/matmul.cpp
+  backend/vulkan/conv.cpp
   backend/vulkan/misc.cpp)
 # runtime.hpp includes <vulkan/vulkan.h>, so Vulkan is PUBLIC; glslang is an implementation detail.
 target_link_libraries(tessera

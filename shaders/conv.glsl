@@ -34,35 +34,79 @@ layout(push_constant) uniform Push {
   int flip;
 } pc;
 
+#include "gemm_tile.glsl"
+
 int geo[21];
 int grp, split;
 
-MM_C im2col(int r, int col) {
-  const int ci = col % pc.cig;
-  int tap = col / pc.cig;
+// The parts of an im2col entry: a row r = (n, o...) gives the image's first element and, per
+// axis, o * stride - padding_lo; a column = (tap..., c) gives c and, per axis, the tap's
+// offset tap * kernel_dilation (flipped when flip).
+struct Row { int key, base, p0, p1, p2; };
+struct Col { int key, c, t0, t1, t2; };
+
+Row make_row(int r) {
+  Row row;
+  row.key = r;
   const int n = r / pc.out_elems;
   int o = r - n * pc.out_elems;
-  int pos = 0, inner = 1;
+  row.base = n * pc.in_elems;
+  int p[3];
   for (int d = 2; d >= 0; --d) {
-    const int in_d = geo[7 * d], out_d = geo[7 * d + 1], k_d = geo[7 * d + 2];
-    const int od = o % out_d;
+    const int out_d = geo[7 * d + 1];
+    p[d] = (o % out_d) * geo[7 * d + 3] - geo[7 * d + 4];
     o /= out_d;
+  }
+  row.p0 = p[0];
+  row.p1 = p[1];
+  row.p2 = p[2];
+  return row;
+}
+
+Col make_col(int col) {
+  Col c;
+  c.key = col;
+  c.c = col % pc.cig;
+  int tap = col / pc.cig;
+  int t[3];
+  for (int d = 2; d >= 0; --d) {
+    const int k_d = geo[7 * d + 2];
     int td = tap % k_d;
     tap /= k_d;
     if (pc.flip != 0) td = k_d - 1 - td;
-    int q = od * geo[7 * d + 3] - geo[7 * d + 4] + td * geo[7 * d + 5];
-    const int idil = geo[7 * d + 6];
-    if (q < 0) return MM_C(0);
-    if (idil > 1) {
-      if (q % idil != 0) return MM_C(0);
-      q /= idil;
-    }
-    if (q >= in_d) return MM_C(0);
-    pos += q * inner;
-    inner *= in_d;
+    t[d] = td * geo[7 * d + 5];
   }
-  return MM_LOAD(x.d[pc.x_off + (n * pc.in_elems + pos) * pc.C + grp * pc.cig + ci]);
+  c.t0 = t[0];
+  c.t1 = t[1];
+  c.t2 = t[2];
+  return c;
 }
+
+// The input index along axis d of virtual position q (dilated input), or -1 outside.
+int axis_index(int d, int q) {
+  const int idil = geo[7 * d + 6];
+  if (q < 0) return -1;
+  if (idil > 1) {
+    if (q % idil != 0) return -1;
+    q /= idil;
+  }
+  return q < geo[7 * d] ? q : -1;
+}
+
+MM_C im2col(Row row, Col col) {
+  const int i0 = axis_index(0, row.p0 + col.t0), i1 = axis_index(1, row.p1 + col.t1);
+  const int i2 = axis_index(2, row.p2 + col.t2);
+  if ((i0 | i1 | i2) < 0) return MM_C(0);
+  const int pos = (i0 * geo[7] + i1) * geo[14] + i2;
+  return MM_LOAD(x.d[pc.x_off + (row.base + pos) * pc.C + grp * pc.cig + col.c]);
+}
+
+// Per load l, the row (Forward: A's m) or column (WeightGrad: B's n) it last decomposed: a
+// thread's load l reads the same one in every K-slice. The other coordinate changes with the
+// slice; Forward keeps the column of the last call (all loads of a slice share the k).
+Row rows[A_LOADS];
+Col cols[B_LOADS];
+Col last_col;
 
 void tile_begin(uint z, out int M, out int N, out int k_lo, out int k_hi) {
   if (MODE == 0u) {
@@ -79,16 +123,22 @@ void tile_begin(uint z, out int M, out int N, out int k_lo, out int k_hi) {
     k_lo = split * pc.rows_per_split;
     k_hi = min(pc.rows, k_lo + pc.rows_per_split);
   }
+  for (uint l = 0u; l < A_LOADS; ++l) rows[l].key = -1;
+  for (uint l = 0u; l < B_LOADS; ++l) cols[l].key = -1;
+  last_col.key = -1;
 }
 
-MM_C tile_a(int m, int k) {
-  if (MODE == 0u) return im2col(m, k);
-  return MM_LOAD(second.d[pc.s_off + k * pc.cout + grp * pc.cog + m]);
+MM_C tile_a(uint l, int m, int k) {
+  if (MODE != 0u) return MM_LOAD(second.d[pc.s_off + k * pc.cout + grp * pc.cog + m]);
+  if (rows[l].key != m) rows[l] = make_row(m);
+  if (last_col.key != k) last_col = make_col(k);
+  return im2col(rows[l], last_col);
 }
 
-MM_C tile_b(int k, int n) {
+MM_C tile_b(uint l, int k, int n) {
   if (MODE == 0u) return MM_LOAD(second.d[pc.s_off + (grp * pc.cog + n) * pc.cols + k]);
-  return im2col(k, n);
+  if (cols[l].key != n) cols[l] = make_col(n);
+  return im2col(make_row(k), cols[l]);
 }
 
 void tile_store(int m, int n, MM_C v) {
@@ -100,8 +150,6 @@ void tile_store(int m, int n, MM_C v) {
     partial.d[(split * pc.cout + grp * pc.cog + m) * pc.cols + n] = v;
   }
 }
-
-#include "gemm_tile.glsl"
 
 void main() {
   if (MODE == 2u) {

@@ -1,12 +1,14 @@
 // The tiled GEMM engine shared by matmul.glsl and conv.glsl: C = A @ B for problems that
 // differ only in where A, B and C live.
 //
-// The includer defines MM_C (the compute type) and, before including this file:
+// The includer defines MM_C (the compute type), includes this file, and defines:
 //   void tile_begin(uint z, out int M, out int N, out int k_lo, out int k_hi)
 //       sets up problem z (a batch entry, a group, a split of K) and its extents; K runs
 //       over [k_lo, k_hi);
-//   MM_C tile_a(int m, int k), MM_C tile_b(int k, int n)
-//       the operands' elements (called in bounds only);
+//   MM_C tile_a(uint l, int m, int k), MM_C tile_b(uint l, int k, int n)
+//       the operands' elements (called in bounds only); l is which of the thread's
+//       A_LOADS / B_LOADS loads of a K-slice this is (a thread's load l of every slice reads
+//       the same m of A and the same n of B), so a hook can keep per-load state;
 //   void tile_store(int m, int n, MM_C v)
 //       one element of C (called in bounds only);
 // and calls gemm_tile(problems) from its main; workgroups along z stride over the problems.
@@ -41,6 +43,11 @@ const uint BS = BN + 1;
 shared MM_C As[BK * AS];  // As[k * AS + m]
 shared MM_C Bs[BK * BS];  // Bs[k * BS + n]
 
+void tile_begin(uint z, out int M, out int N, out int k_lo, out int k_hi);
+MM_C tile_a(uint l, int m, int k);
+MM_C tile_b(uint l, int k, int n);
+void tile_store(int m, int n, MM_C v);
+
 void a_coord(uint idx, out uint m, out uint k) {
   if (A_KFAST == 1u) { k = idx % BK; m = idx / BK; } else { m = idx % BM; k = idx / BM; }
 }
@@ -57,13 +64,13 @@ void load_slice(int m0, int n0, int kb, int M, int N, int k_hi) {
     uint m, k;
     a_coord(t + l * WG, m, k);
     const int gm = m0 + int(m), gk = kb + int(k);
-    ra[l] = (gm < M && gk < k_hi) ? tile_a(gm, gk) : MM_C(0);
+    ra[l] = (gm < M && gk < k_hi) ? tile_a(l, gm, gk) : MM_C(0);
   }
   for (uint l = 0u; l < B_LOADS; ++l) {
     uint k, n;
     b_coord(t + l * WG, k, n);
     const int gn = n0 + int(n), gk = kb + int(k);
-    rb[l] = (gn < N && gk < k_hi) ? tile_b(gk, gn) : MM_C(0);
+    rb[l] = (gn < N && gk < k_hi) ? tile_b(l, gk, gn) : MM_C(0);
   }
 }
 

@@ -23,6 +23,8 @@ layout(push_constant) uniform Push {
   int c_off;  // elements: where C starts in its binding window
 } pc;
 
+#include "gemm_tile.glsl"
+
 int ao, bo, co;  // this batch entry's offsets
 
 void tile_begin(uint batch, out int M, out int N, out int k_lo, out int k_hi) {
@@ -42,11 +44,9 @@ void tile_begin(uint batch, out int M, out int N, out int k_lo, out int k_hi) {
   k_lo = 0;
   k_hi = pc.K;
 }
-MM_C tile_a(int m, int k) { return MM_LOAD(a.d[ao + m * pc.a_rs + k * pc.a_cs]); }
-MM_C tile_b(int k, int n) { return MM_LOAD(b.d[bo + k * pc.b_rs + n * pc.b_cs]); }
+MM_C tile_a(uint l, int m, int k) { return MM_LOAD(a.d[ao + m * pc.a_rs + k * pc.a_cs]); }
+MM_C tile_b(uint l, int k, int n) { return MM_LOAD(b.d[bo + k * pc.b_rs + n * pc.b_cs]); }
 void tile_store(int m, int n, MM_C v) { c.d[co + m * pc.N + n] = MM_STORE(v); }
-
-#include "gemm_tile.glsl"
 
 void main() { gemm_tile(pc.nb); }
 

@@ -11,6 +11,7 @@
 #include "test_util.hpp"
 #include "tessera/core/device.hpp"
 #include "tessera/core/memory.hpp"
+#include "tessera/ops/conv.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
 #include "tessera/ops/indexing.hpp"
@@ -47,6 +48,9 @@ array f23() { return array({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, Shape{2, 3}); }
 array i23() { return array({1, 2, 3, 4, 5, 6}, Shape{2, 3}); }
 array bools() { return array({true, false}); }
 array cplx() { return array({complex64_t(1, 1), complex64_t(0, 2)}); }
+// A conv2d input (N, H, W, C_in) and weight (C_out, kH, kW, C_in).
+array cx() { return zeros({1, 5, 5, 4}); }
+array cw() { return zeros({6, 3, 3, 4}); }
 
 using IA = std::invalid_argument;
 
@@ -313,6 +317,22 @@ std::vector<ErrorCase> error_cases() {
       ERR("topk_k", IA, ({"[topk]", "k=4"}), topk(f23(), 4, 1)),
       ERR("searchsorted_side", IA, ({"[searchsorted]", "'middle'"}), searchsorted(array({1.f}), array({1.f}), "middle")),
       ERR("searchsorted_2d", IA, ({"[searchsorted]", "1-D"}), searchsorted(f23(), array({1.f}))),
+      // Convolutions.
+      ERR("conv_int", IA, ({"[conv]", "floating"}), conv2d(astype(cx(), int32), cw())),
+      ERR("conv_input_rank", IA, ({"[conv]", "(5,5,4)"}), conv2d(zeros({5, 5, 4}), cw())),
+      ERR("conv_weight_rank", IA, ({"[conv]", "(6,3,4)"}), conv2d(cx(), zeros({6, 3, 4}))),
+      ERR("conv_channels", IA, ({"[conv]", "channels"}), conv2d(cx(), zeros({6, 3, 3, 3}))),
+      ERR("conv_groups", IA, ({"[conv]", "3 groups"}), conv2d(cx(), zeros({6, 3, 3, 2}), {1, 1}, {0, 0}, {1, 1}, 3)),
+      ERR("conv_stride", IA, ({"[conv]", "strides"}), conv2d(cx(), cw(), {0, 1})),
+      ERR("conv_dilation", IA, ({"[conv]", "dilations"}), conv2d(cx(), cw(), {1, 1}, {0, 0}, {1, -1})),
+      ERR("conv_too_small", IA, ({"[conv]", "smaller"}), conv2d(cx(), zeros({6, 7, 3, 4}))),
+      ERR("conv_axis_count", IA, ({"[conv]", "3 values"}), conv_general(cx(), cw(), {1, 1, 1})),
+      ERR("conv_spatial_rank", IA, ({"[conv]", "1 to 3 spatial"}), conv_general(zeros({1, 2, 2, 2, 2, 2, 2}), zeros({1, 1, 1, 1, 1, 1, 2}))),
+      ERR("conv_transpose_output_padding", IA, ({"[conv_transpose]", "output_padding"}), conv_transpose2d(cx(), cw(), {2, 2}, {0, 0}, {1, 1}, {2, 0})),
+      ERR("conv_transpose1d_rank", IA, ({"[conv_transpose1d]", "(1,5,5,4)"}), conv_transpose1d(cx(), cw())),
+      ERR("convolve_2d", IA, ({"[convolve]", "1-D"}), convolve(zeros({2, 2}), zeros({2}))),
+      ERR("convolve_empty", IA, ({"[convolve]", "empty"}), convolve(zeros({0}), zeros({2}))),
+      ERR("convolve_mode", IA, ({"[convolve]", "middle"}), convolve(zeros({3}), zeros({2}), "middle")),
       // Random distributions.
       ERR("randint_float", IA, ({"[randint]", "float32"}), random::randint(0, 3, {2}, float32)),
       ERR("bernoulli_int_p", IA, ({"[bernoulli]", "int32"}), random::bernoulli(array(1), {2})),

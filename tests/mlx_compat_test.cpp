@@ -189,6 +189,17 @@ TEST(MlxCompat, UnqualifiedOpCallsWithMlxArgumentForms) {
   EXPECT_EQ(inner(x, x).shape(), (Shape{2, 2}));
   EXPECT_EQ(vecdot(x, x).shape(), Shape{2});
   EXPECT_EQ(kron(x, x).shape(), (Shape{4, 9}));
+  // Convolutions, with MLX's argument forms (pairs, tuples, vectors).
+  array img = zeros({1, 6, 6, 2}), kw = zeros({3, 3, 3, 2});
+  EXPECT_EQ(conv2d(img, kw, {1, 1}, {1, 1}).shape(), (Shape{1, 6, 6, 3}));
+  EXPECT_EQ(conv1d(zeros({1, 8, 2}), zeros({4, 3, 2}), 2, 1).shape(), (Shape{1, 4, 4}));
+  EXPECT_EQ(conv3d(zeros({1, 4, 4, 4, 2}), zeros({2, 2, 2, 2, 2}), {2, 2, 2}).shape(), (Shape{1, 2, 2, 2, 2}));
+  EXPECT_EQ(conv_general(img, kw, {2}, {1}, {0}, {1}, {1}, 1, true).shape(), (Shape{1, 3, 3, 3}));
+  EXPECT_EQ(conv_general(img, kw, {1, 1}, {0, 0}, {1, 1}, {1, 1}, 1).shape(), (Shape{1, 4, 4, 3}));  // symmetric padding
+  EXPECT_EQ(conv_transpose1d(zeros({1, 4, 2}), zeros({3, 3, 2}), 2, 0, 1, 1).shape(), (Shape{1, 10, 3}));
+  EXPECT_EQ(conv_transpose2d(img, kw, {2, 2}, {1, 1}).shape(), (Shape{1, 11, 11, 3}));
+  EXPECT_EQ(conv_transpose3d(zeros({1, 2, 2, 2, 2}), zeros({2, 2, 2, 2, 2})).shape(), (Shape{1, 3, 3, 3, 2}));
+  EXPECT_EQ(convolve(array({1.0f, 2.0f, 3.0f}), array({0.0f, 1.0f}), "same").shape(), Shape{3});
   EXPECT_EQ(trunc(x).shape(), (Shape{2, 3}));
   EXPECT_EQ(nan_to_num(x).shape(), (Shape{2, 3}));
   EXPECT_EQ(round(x, 1).shape(), (Shape{2, 3}));

@@ -77,10 +77,16 @@ void Convolution::eval_gpu(const std::vector<array>& inputs, std::vector<array>&
   struct Tile {
     uint32_t bm, bn, bk, tm, tn;
   };
-  const Tile big{128, 128, 16, 8, 8}, small{64, 64, 16, 4, 4};
+  // A GEMM with few output channels (or, for the weight gradient, few rows) gets a 128 x 64
+  // (64 x 128) tile rather than half-empty 128 x 128 ones.
+  const Tile big{128, 128, 16, 8, 8}, small{64, 64, 16, 4, 4}, tall{128, 64, 16, 8, 4}, wide{64, 128, 16, 4, 8};
   auto tiles = [&](const Tile& x) { return ((gm + x.bm - 1) / x.bm) * ((gn + x.bn - 1) / x.bn) * p.groups; };
   auto shared_bytes = [&](const Tile& x) { return (x.bk * (x.bm + 1) + x.bk * (x.bn + 1)) * elem; };
-  const Tile tile = t != float64 && tiles(big) >= 128 && shared_bytes(big) <= caps.max_shared_memory ? big : small;
+  Tile tile = small;
+  if (t != float64) {
+    const Tile& pick = gn <= 64 ? tall : gm <= 64 ? wide : big;
+    if (tiles(pick) >= 128 && shared_bytes(pick) <= caps.max_shared_memory) tile = pick;
+  }
 
   int64_t splits = 1, rows_per_split = std::max<int64_t>(p.rows, 1);
   if (!fwd && p.rows > 512) {

@@ -4,6 +4,7 @@
 // differences of first and second derivatives, and batching (bad input: errors_test.cpp).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "tessera/tessera.hpp"
@@ -30,8 +31,8 @@ ConvSpec parse(const std::string& token) {
   while (std::getline(ss, part, ';')) {
     const auto eq = part.find('=');
     const std::string key = part.substr(0, eq), val = part.substr(eq + 1);
-    if (key == "mode" || key == "out") {
-      spec.mode = key == "mode" ? val : spec.mode;
+    if (key == "mode") {
+      spec.mode = val;
       continue;
     }
     std::stringstream vs(val);

@@ -17,7 +17,6 @@
 #include <stdexcept>
 
 #include "tessera/ops/elementwise.hpp"
-#include "tessera/ops/rearrange.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/conv.hpp"
 #include "transforms/batching.hpp"
@@ -124,20 +123,20 @@ array input_grad(const array& dy, const array& w, const Shape& x_shape, const Co
 
 // (B, N, spatial..., C) -> (N, spatial..., B * C): a batch folded into the channels (and so
 // into the groups), channel index b * C + c.
-array batch_into_channels(const array& x) {
+array batch_into_channels(const array& x, const Stream& s) {
   const int nd = x.ndim();
-  array m = moveaxis(x, 0, nd - 2);
+  array m = moveaxis(x, 0, nd - 2, s);
   Shape shape(m.shape().begin(), m.shape().end() - 2);
   shape.push_back(x.shape(0) * x.shape(-1));
-  return reshape(m, shape);
+  return reshape(m, shape, s);
 }
 
 // (N, spatial..., B * C) -> (N, spatial..., B, C).
-array channels_into_batch(const array& y, int batch) {
+array channels_into_batch(const array& y, int batch, const Stream& s) {
   Shape shape(y.shape().begin(), y.shape().end() - 1);
   shape.push_back(batch);
   shape.push_back(y.shape(-1) / batch);
-  return reshape(y, shape);
+  return reshape(y, shape, s);
 }
 
 ConvGeometry batched_groups(ConvGeometry g, int batch) {
@@ -368,16 +367,16 @@ std::pair<std::vector<array>, std::vector<int>> Convolution::vmap(const std::vec
     split.insert(split.end(), y.shape().begin() + 1, y.shape().end());
     return {{reshape(y, split, s)}, {0}};
   }
-  array a = batch_into_channels(batching::with_batch_in_front(in[0], axes[0], batch, s));
+  array a = batch_into_channels(batching::with_batch_in_front(in[0], axes[0], batch, s), s);
   const ConvGeometry g = batched_groups(g_, batch);
   if (mode_ == Forward) {
     array w = batching::with_batch_in_front(in[1], axes[1], batch, s);
     Shape merged(w.shape().begin() + 1, w.shape().end());
     merged[0] *= batch;
     array y = forward_node(a, reshape(w, merged, s), g, s);
-    return {{channels_into_batch(y, batch)}, {y.ndim() - 1}};
+    return {{channels_into_batch(y, batch, s)}, {y.ndim() - 1}};
   }
-  array dy = batch_into_channels(batching::with_batch_in_front(in[1], axes[1], batch, s));
+  array dy = batch_into_channels(batching::with_batch_in_front(in[1], axes[1], batch, s), s);
   Shape w_shape = weight_shape_;
   w_shape[0] *= batch;
   array dw = weight_grad_node(a, dy, w_shape, g, s);

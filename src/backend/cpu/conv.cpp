@@ -151,13 +151,7 @@ BufferPtr dense_as(const array& a, Dtype ct, const void*& ptr) {
     ptr = src.raw_host_ptr();
     return nullptr;
   }
-  BufferPtr dense = cpu::malloc(a.size() * a.itemsize());
-  cpu::copy_to_dense(a, dense->host_ptr());
-  if (!(a.dtype() == ct)) {
-    BufferPtr conv = cpu::malloc(a.size() * ct.size());
-    convert_elements(dense->host_ptr(), a.dtype(), conv->host_ptr(), ct, a.size());
-    dense = conv;
-  }
+  BufferPtr dense = cpu::dense_copy(a, ct);
   ptr = dense->host_ptr();
   return dense;
 }

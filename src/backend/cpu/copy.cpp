@@ -4,6 +4,7 @@
 #include "backend/cpu/copy.hpp"
 #include "backend/cpu/strided.hpp"
 #include "tessera/backend/cpu/parallel.hpp"
+#include "tessera/core/memory.hpp"
 
 namespace tessera::cpu {
 
@@ -50,6 +51,15 @@ void copy_to_dense(const array& src, void* dst) {
   }
   strided_copy(base, src.strides(), static_cast<char*>(dst), row_major_strides(src.shape()),
                src.shape(), static_cast<int>(src.itemsize()));
+}
+
+BufferPtr dense_copy(const array& src, Dtype dtype) {
+  BufferPtr dense = cpu::malloc(src.size() * src.itemsize());
+  copy_to_dense(src, dense->host_ptr());
+  if (src.dtype() == dtype) return dense;
+  BufferPtr converted = cpu::malloc(src.size() * dtype.size());
+  convert_elements(dense->host_ptr(), src.dtype(), converted->host_ptr(), dtype, src.size());
+  return converted;
 }
 
 }  // namespace tessera::cpu

@@ -70,14 +70,7 @@ Operand make_operand(const array& x, Dtype ct, int64_t nb) {
     }
   }
   // Dense row-major copy, converted to `ct` when needed.
-  const size_t n = x.size();
-  BufferPtr dense = cpu::malloc(n * x.itemsize());
-  cpu::copy_to_dense(x, dense->host_ptr());
-  if (!(x.dtype() == ct)) {
-    BufferPtr conv = cpu::malloc(n * ct.size());
-    convert_elements(dense->host_ptr(), x.dtype(), conv->host_ptr(), ct, n);
-    dense = conv;
-  }
+  BufferPtr dense = cpu::dense_copy(x, ct);
   op.keep = dense;
   op.base = static_cast<const char*>(dense->host_ptr());
   op.batch_offsets.resize(nb);

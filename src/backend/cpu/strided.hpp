@@ -64,5 +64,7 @@ inline void gather(const char* base, int itemsize, const Shape& shape,
 
 // A dense row-major copy of the view `src` (any strides) into `dst`, in parallel.
 void copy_to_dense(const array& src, void* dst);
+// A new dense row-major buffer holding `src`'s elements converted to `dtype`.
+BufferPtr dense_copy(const array& src, Dtype dtype);
 
 }  // namespace tessera::cpu

@@ -388,6 +388,10 @@ vec2 op_divide(vec2 a, vec2 b) {
 vec2 op_negative(vec2 a) { return -a; }
 vec2 op_square(vec2 a) { return op_multiply(a, a); }
 float op_abs(vec2 a) { return length(a); }
+vec2 op_sign(vec2 a) { float m = length(a); return m == 0.0 ? vec2(0.0) : a / m; }
+float op_real(vec2 a) { return a.x; }
+float op_imag(vec2 a) { return a.y; }
+vec2 op_conjugate(vec2 a) { return vec2(a.x, -a.y); }
 vec2 op_exp(vec2 a) { return exp(a.x) * vec2(cos(a.y), sin(a.y)); }
 vec2 op_log(vec2 a) { return vec2(log(length(a)), atan(a.y, a.x)); }
 vec2 op_sin(vec2 a) { return vec2(sin(a.x) * cosh(a.y), cos(a.x) * sinh(a.y)); }

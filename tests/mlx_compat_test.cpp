@@ -12,6 +12,7 @@
 #include <limits>
 #include <sstream>
 
+#include "mlx/einsum.h"
 #include "mlx/mlx.h"
 
 namespace {
@@ -189,6 +190,17 @@ TEST(MlxCompat, UnqualifiedOpCallsWithMlxArgumentForms) {
   EXPECT_EQ(inner(x, x).shape(), (Shape{2, 2}));
   EXPECT_EQ(vecdot(x, x).shape(), Shape{2});
   EXPECT_EQ(kron(x, x).shape(), (Shape{4, 9}));
+  // Complex parts, as mlx/ops.h declares them.
+  array zc = astype(x, complex64);
+  EXPECT_EQ(real(zc).dtype(), float32);
+  EXPECT_EQ(imag(zc).dtype(), float32);
+  EXPECT_EQ(conjugate(zc).dtype(), complex64);
+  EXPECT_EQ(matmul(zc, transpose(zc)).dtype(), complex64);
+  // einsum (mlx/einsum.h).
+  EXPECT_EQ(einsum("ij,kj->ik", {x, x}).shape(), (Shape{2, 2}));
+  auto [einsum_steps, einsum_report] = einsum_path("ij,jk,kl->il", {x, transpose(x), x});
+  EXPECT_EQ(einsum_steps.size(), 2u);
+  EXPECT_FALSE(einsum_report.empty());
   // Convolutions, with MLX's argument forms (pairs, tuples, vectors).
   array img = zeros({1, 6, 6, 2}), kw = zeros({3, 3, 3, 2});
   EXPECT_EQ(conv2d(img, kw, {1, 1}, {1, 1}).shape(), (Shape{1, 6, 6, 3}));

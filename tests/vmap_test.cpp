@@ -116,6 +116,11 @@ std::vector<VmapCase> cases() {
       {"matmul_vector", two([](const array& x, const array& v) { return matmul(x, v); }), {{5, 3, 4}, {5, 4}}, {0, 0}},
       {"matmul_batched_per_example", two([](const array& x, const array& w) { return matmul(x, w); }), {{5, 2, 3, 4}, {2, 4, 3}}, {0, -1}},
       {"addmm", two([](const array& x, const array& w) { return addmm(ones({3, 2}), x, w, 0.5f, 2.0f); }), {{5, 3, 4}, {4, 2}}, {0, -1}},
+      {"complex_parts_matmul", two([](const array& x, const array& y) {
+         array z = astype(x, complex64) + astype(y, complex64) * array(complex64_t(0, 1));
+         array p = matmul(z, conjugate(transpose(z)));
+         return add(real(p), multiply(imag(p), array(2.0f)));
+       }), {{5, 3, 4}, {3, 5, 4}}, {0, 1}},
       // convolutions: batched images, per-example weights, both (batch inside the inputs)
       {"conv1d_batched_input", two([](const array& x, const array& w) { return conv1d(x, w, 2, 1); }), {{3, 2, 7, 4}, {5, 3, 4}}, {0, -1}},
       {"conv2d_batched_weight", two([](const array& x, const array& w) { return conv2d(x, w, {1, 1}, {1, 0}, {1, 1}, 2); }), {{1, 5, 4, 4}, {6, 3, 3, 2, 2}}, {-1, 1}},

@@ -155,6 +155,14 @@ ElemTyping elementwise_typing(ElemOp op, const Dtype* in, int n, Dtype target) {
     }
   }
   ElemTyping t{{in[0], n > 1 ? in[1] : in[0], n > 2 ? in[2] : in[0]}, in[0]};
+  if (is_complex_part(op)) {
+    if (!is_complex(in[0])) {
+      throw std::invalid_argument(std::string("[") + fn + "] expects a complex64 operand, not " +
+                                  to_string(in[0]));
+    }
+    t.result = op == ElemOp::Conjugate ? complex64 : float32;
+    return t;
+  }
   if (op == ElemOp::AsType) {
     check_valid_dtype(target, fn);
     t.result = target;
@@ -263,7 +271,18 @@ std::optional<array> partial(const ElemInstr& in, const std::vector<array>& regs
   auto scalar = [&](double v) { return array(v, out.dtype()); };
   switch (in.op) {
     case ElemOp::Negative: return scalar(-1);
-    case ElemOp::Abs: return ew(ElemOp::Sign, {a}, s);
+    case ElemOp::Abs: {
+      // For complex a, conj(a) / |a|: the holomorphic convention of the other complex rules
+      // (see Imag below).
+      array sg = ew(ElemOp::Sign, {a}, s);
+      return is_complex(a.dtype()) ? ew(ElemOp::Conjugate, {sg}, s) : sg;
+    }
+    // Complex gradients follow JAX's convention (the one multiply's `g * b` and exp's
+    // `g * exp(a)` already imply): a cotangent of z stands for dL/dx - i dL/dy. So real(z)
+    // passes g through and imag(z) gives -i g, and for a tangent t the same factors give
+    // real(t) and imag(t) once the product is cast back to float32.
+    case ElemOp::Real: return array(complex64_t(1, 0));
+    case ElemOp::Imag: return array(complex64_t(0, -1));
     case ElemOp::Exp: return out;
     case ElemOp::Log: return ew(ElemOp::Divide, {scalar(1), a}, s);
     case ElemOp::Log1p: return ew(ElemOp::Divide, {scalar(1), ew(ElemOp::Add, {a, scalar(1)}, s)}, s);
@@ -412,6 +431,10 @@ std::vector<array> Elementwise::vjp(const std::vector<array>& primals,
     for (int w = 0; w < op_arity(in.op); ++w) {
       const array& arg = regs[in.args[w]];
       if (!differentiable(arg.dtype())) continue;
+      if (in.op == ElemOp::Conjugate) {  // linear but not a product: the cotangent's conjugate
+        accumulate(cot[in.args[w]], ew(ElemOp::Conjugate, {*cot[r]}, s), arg, s);
+        continue;
+      }
       auto d = partial(in, regs, r, w, s);
       if (!d) continue;
       accumulate(cot[in.args[w]], ew(ElemOp::Multiply, {*cot[r], *d}, s), arg, s);
@@ -457,9 +480,13 @@ std::vector<array> Elementwise::jvp(const std::vector<array>& primals,
     if (!differentiable(regs[r].dtype())) continue;
     for (int w = 0; w < op_arity(in.op); ++w) {
       if (!tan[in.args[w]]) continue;
-      auto d = partial(in, regs, r, w, s);
-      if (!d) continue;
-      array t = ew(ElemOp::Multiply, {*tan[in.args[w]], *d}, s);
+      std::optional<array> d;
+      if (in.op != ElemOp::Conjugate) {
+        d = partial(in, regs, r, w, s);
+        if (!d) continue;
+      }
+      array t = d ? ew(ElemOp::Multiply, {*tan[in.args[w]], *d}, s)
+                  : ew(ElemOp::Conjugate, {*tan[in.args[w]]}, s);
       if (!(t.dtype() == regs[r].dtype())) t = ew(ElemOp::AsType, {t}, s, regs[r].dtype());
       if (t.shape() != regs[r].shape()) t = broadcast_to(t, regs[r].shape(), s);
       tan[r] = tan[r] ? ew(ElemOp::Add, {*tan[r], t}, s) : t;
@@ -480,6 +507,16 @@ array astype(const array& a, Dtype dtype, StreamOrDevice s) {
   return apply_elementwise(ElemOp::AsType, {a}, s, dtype);
 }
 array array::astype(Dtype dtype) const { return tessera::astype(*this, dtype); }
+
+array real(const array& a, StreamOrDevice s) {
+  return is_complex(a.dtype()) ? apply_elementwise(ElemOp::Real, {a}, s) : a;
+}
+array imag(const array& a, StreamOrDevice s) {
+  return is_complex(a.dtype()) ? apply_elementwise(ElemOp::Imag, {a}, s) : zeros_like(a, s);
+}
+array conjugate(const array& a, StreamOrDevice s) {
+  return is_complex(a.dtype()) ? apply_elementwise(ElemOp::Conjugate, {a}, s) : a;
+}
 
 array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max,
            StreamOrDevice s) {

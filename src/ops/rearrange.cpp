@@ -380,10 +380,9 @@ array inner(const array& a, const array& b, StreamOrDevice s) {
   return tensordot(a, b, {-1}, {-1}, s);
 }
 array vecdot(const array& a, const array& b, int axis, StreamOrDevice s) {
-  if (a.dtype() == complex64 || b.dtype() == complex64) {
-    fail("vecdot", "complex operands need conjugate, which Tessera does not have yet");
-  }
-  array p = multiply(a, b, s);
+  // NumPy's rule: the first operand is conjugated (a no-op for real arrays), so that
+  // vecdot(z, z) is the squared norm.
+  array p = multiply(conjugate(a, s), b, s);
   return sum(p, normalize_axis(axis, p.ndim(), "vecdot"), false, s);
 }
 

@@ -24,6 +24,9 @@ namespace tessera {
 class Primitive;
 class Event;
 class array;
+class Index;       // NumPy-style indexing: ops/subscript.hpp
+class IndexProxy;
+class AtProxy;
 
 array make_row_contiguous(const array& a);  // evaluated, row-major copy (or `a` itself)
 
@@ -155,8 +158,10 @@ class array {
 
   array(const array&) = default;
   array(array&&) noexcept = default;
-  array& operator=(const array&) = default;
-  array& operator=(array&&) noexcept = default;
+  // Assignment rebinds a named handle. It is refused on temporaries, so that `a[{0}] = v` on a
+  // const array (whose subscript is a plain copy) does not compile instead of doing nothing.
+  array& operator=(const array&) & = default;
+  array& operator=(array&&) & noexcept = default;
 
   // Shape and layout.
   const Shape& shape() const { return desc_->shape; }
@@ -246,6 +251,16 @@ class array {
   };
   ArrayIterator begin() const;
   ArrayIterator end() const;
+
+  // NumPy-style indexing, `a[1]`, `a[{Slice(1, {}), ellipsis, newaxis, idx}]`; on a non-const
+  // array, `a[{...}] = v` writes back. `a.at({...}).add(v)` and the other functional updates.
+  // Defined in ops/subscript.hpp (included by tessera.hpp), which says the rules.
+  IndexProxy operator[](const Index& i);
+  IndexProxy operator[](std::initializer_list<Index> indices);
+  array operator[](const Index& i) const;
+  array operator[](std::initializer_list<Index> indices) const;
+  AtProxy at(const Index& i) const;
+  AtProxy at(std::initializer_list<Index> indices) const;
 
   // Mirrors of the free ops (defined in ops/).
   array astype(Dtype dtype) const;

@@ -29,7 +29,7 @@ inline constexpr bool is_expr_v = is_expr<std::remove_cvref_t<T>>::value;
 
 // Anything an elementwise function accepts: arrays, expressions and host scalars.
 template <typename T>
-concept Operand = std::same_as<std::remove_cvref_t<T>, array> || is_expr_v<T> ||
+concept Operand = std::derived_from<std::remove_cvref_t<T>, array> || is_expr_v<T> ||
                   ScalarType<std::remove_cvref_t<T>>;
 // An operator overload must see at least one array or expression (scalars alone are C++'s).
 template <typename A, typename B>
@@ -42,6 +42,7 @@ template <typename T>
 auto as_leaf(T&& v) {
   using U = std::remove_cvref_t<T>;
   if constexpr (ScalarType<U>) return array(v);
+  else if constexpr (std::derived_from<U, array>) return array(std::forward<T>(v));  // IndexProxy
   else return U(std::forward<T>(v));
 }
 template <typename T>
@@ -161,12 +162,12 @@ TESSERA_BINARY_OPERATOR(||, LogicalOr)
 #undef TESSERA_BINARY_OPERATOR
 
 template <typename A>
-  requires(std::same_as<std::remove_cvref_t<A>, array> || is_expr_v<A>)
+  requires(std::derived_from<std::remove_cvref_t<A>, array> || is_expr_v<A>)
 auto operator-(A&& a) {
   return make_expr<ElemOp::Negative>(float32, std::forward<A>(a));
 }
 template <typename A>
-  requires(std::same_as<std::remove_cvref_t<A>, array> || is_expr_v<A>)
+  requires(std::derived_from<std::remove_cvref_t<A>, array> || is_expr_v<A>)
 auto operator!(A&& a) {
   return make_expr<ElemOp::LogicalNot>(float32, std::forward<A>(a));
 }

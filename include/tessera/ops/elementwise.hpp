@@ -48,6 +48,13 @@ array where(C&& c, A&& a, B&& b, StreamOrDevice s = {}) {
                                    std::forward<B>(b)).materialize(s);
 }
 
+// The parts of a complex64 array (float32) and its complex conjugate. As in MLX and NumPy, a
+// real array is its own real part and conjugate (returned as is), and its imaginary part is
+// zeros. Their gradients follow JAX's convention; docs/mlx-compat.md says where MLX differs.
+array real(const array& a, StreamOrDevice s = {});
+array imag(const array& a, StreamOrDevice s = {});
+array conjugate(const array& a, StreamOrDevice s = {});
+
 // Composed elementwise ops (one fused node each): `a` limited to [a_min, a_max] (either may be
 // absent, not both); angles converted between radians and degrees in a's float dtype.
 array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max,

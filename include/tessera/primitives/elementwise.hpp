@@ -18,9 +18,12 @@
 namespace tessera {
 
 // X(PrimitiveName, op_function_name)
-#define TESSERA_UNARY_OPS(X) TESSERA_UNARY_MATH_OPS(X) X(AsType, astype)
+#define TESSERA_UNARY_OPS(X) TESSERA_UNARY_MATH_OPS(X) X(AsType, astype) TESSERA_COMPLEX_PART_OPS(X)
+// The parts of a complex number: their functions (ops/elementwise.hpp) return a real input
+// unchanged (or zeros, for imag) as MLX does, so the ops themselves only ever see complex64.
+#define TESSERA_COMPLEX_PART_OPS(X) X(Real, real) X(Imag, imag) X(Conjugate, conjugate)
 // The unary ops that have an expression-returning function template of their own name (astype,
-// which takes a dtype, is declared apart).
+// which takes a dtype, and the complex parts are declared apart).
 #define TESSERA_UNARY_MATH_OPS(X)                                                               \
   X(Negative, negative) X(Abs, abs) X(Sign, sign) X(Exp, exp) X(Log, log) X(Log1p, log1p)        \
   X(Sin, sin) X(Cos, cos) X(Tan, tan) X(Tanh, tanh) X(Sqrt, sqrt) X(Rsqrt, rsqrt)                \
@@ -91,10 +94,14 @@ constexpr bool supports_complex(ElemOp op) {
     case ElemOp::Log: case ElemOp::Sin: case ElemOp::Cos: case ElemOp::Sqrt:
     case ElemOp::Equal: case ElemOp::NotEqual: case ElemOp::Select: case ElemOp::AsType:
     case ElemOp::LogicalNot: case ElemOp::LogicalAnd: case ElemOp::LogicalOr:
+    case ElemOp::Sign: case ElemOp::Real: case ElemOp::Imag: case ElemOp::Conjugate:
       return true;
     default:
       return false;
   }
+}
+constexpr bool is_complex_part(ElemOp op) {
+  return op == ElemOp::Real || op == ElemOp::Imag || op == ElemOp::Conjugate;
 }
 // Ops on the bits of integers (and bool, which the shifts read as uint8); floats are rejected.
 constexpr bool is_bitwise(ElemOp op) {

@@ -58,9 +58,9 @@ bool eigen_unary(const T* a, T* out, int64_t n) {
 template <ElemOp op, typename T>
 void unary_block(const void* const* args, void* out, int64_t n) {
   auto* a = static_cast<const T*>(args[0]);
-  if constexpr (op == ElemOp::Abs && is_complex_v<T>) {
+  if constexpr ((op == ElemOp::Abs || op == ElemOp::Real || op == ElemOp::Imag) && is_complex_v<T>) {
     auto* o = static_cast<float*>(out);
-    for (int64_t i = 0; i < n; ++i) o[i] = std::abs(a[i]);
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<float>(unary<op>(a[i]));
   } else {
     auto* o = static_cast<T*>(out);
     if (eigen_unary<op, T>(a, o, n)) return;
@@ -112,6 +112,8 @@ constexpr bool valid_pair() {
     return std::is_same_v<T, bool>;
   } else if constexpr (is_complex_v<T>) {
     return supports_complex(op) && op != ElemOp::AsType;
+  } else if constexpr (is_complex_part(op)) {
+    return false;
   } else if constexpr (is_float_op(op)) {
     return std::is_floating_point_v<work_t<T>>;
   } else if constexpr (is_bitwise(op)) {

@@ -103,6 +103,9 @@ auto unary(W x) {
     else if constexpr (std::is_integral_v<W>) return x < W(0) ? wrap_sub(W(0), x) : x;
     else return static_cast<W>(x < W(0) ? -x : x);
   }
+  else if constexpr (op == ElemOp::Real) return x.real();
+  else if constexpr (op == ElemOp::Imag) return x.imag();
+  else if constexpr (op == ElemOp::Conjugate) return std::conj(x);
   else if constexpr (op == ElemOp::Sign) {
     if constexpr (std::is_same_v<W, bool>) return x;
     else return sign_of(x);

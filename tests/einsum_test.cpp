@@ -13,20 +13,12 @@ namespace {
 using namespace tessera;
 using namespace tessera::test;
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::stringstream ss(s);
-  while (std::getline(ss, part, sep)) parts.push_back(part);
-  return parts;
-}
-
 // "1,2;0,1" -> {{1, 2}, {0, 1}}.
 std::vector<std::vector<int>> parse_path(const std::string& text) {
   std::vector<std::vector<int>> path;
-  for (auto& step : split(text, ';')) {
+  for (auto& step : split_fields(text, ';')) {
     path.emplace_back();
-    for (auto& pos : split(step, ',')) path.back().push_back(std::stoi(pos));
+    for (auto& pos : split_fields(step, ',')) path.back().push_back(std::stoi(pos));
   }
   return path;
 }
@@ -42,7 +34,7 @@ class EinsumFixture : public ::testing::TestWithParam<FixtureCase> {};
 
 TEST_P(EinsumFixture, MatchesNumPy) {
   const FixtureCase& c = GetParam();
-  const auto fields = split(c.op, '|');
+  const auto fields = split_fields(c.op, '|');
   ASSERT_EQ(fields.size(), 4u);
   const std::string& subscripts = fields[0];
   std::vector<array> in;

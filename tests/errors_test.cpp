@@ -13,7 +13,9 @@
 #include "tessera/core/memory.hpp"
 #include "tessera/ops/conv.hpp"
 #include "tessera/ops/creation.hpp"
+#include "tessera/ops/einsum.hpp"
 #include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/hadamard.hpp"
 #include "tessera/ops/indexing.hpp"
 #include "tessera/ops/matmul.hpp"
 #include "tessera/ops/random.hpp"
@@ -21,6 +23,7 @@
 #include "tessera/ops/reduce.hpp"
 #include "tessera/ops/scan.hpp"
 #include "tessera/ops/sort.hpp"
+#include "tessera/ops/subscript.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/primitives/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
@@ -333,6 +336,13 @@ std::vector<ErrorCase> error_cases() {
       ERR("convolve_2d", IA, ({"[convolve]", "1-D"}), convolve(zeros({2, 2}), zeros({2}))),
       ERR("convolve_empty", IA, ({"[convolve]", "empty"}), convolve(zeros({0}), zeros({2}))),
       ERR("convolve_mode", IA, ({"[convolve]", "middle"}), convolve(zeros({3}), zeros({2}), "middle")),
+      // einsum, hadamard_transform, NumPy-style indexing, complex parts
+      ERR("einsum_size_mismatch", IA, ({"[einsum]", "'j'"}), einsum("ij,jk->ik", {f23(), f23()})),
+      ERR("einsum_term_count", IA, ({"[einsum]", "input term"}), einsum("ij,jk->ik", {f23()})),
+      ERR("hadamard_length", IA, ({"[hadamard_transform]", "(2,3)"}), hadamard_transform(f23())),
+      ERR("index_too_many", IA, ({"[index]", "too many indices"}), index(f23(), {0, 0, 0})),
+      ERR("index_out_of_range", std::out_of_range, ({"[index]", "axis 1"}), index(f23(), {0, 3})),
+      ERR("index_update_shape", IA, ({"[index]", "(4,)"}), index_update(f23(), {0}, zeros({4}))),
       // Random distributions.
       ERR("randint_float", IA, ({"[randint]", "float32"}), random::randint(0, 3, {2}, float32)),
       ERR("bernoulli_int_p", IA, ({"[bernoulli]", "int32"}), random::bernoulli(array(1), {2})),

@@ -201,6 +201,8 @@ TEST(MlxCompat, UnqualifiedOpCallsWithMlxArgumentForms) {
   auto [einsum_steps, einsum_report] = einsum_path("ij,jk,kl->il", {x, transpose(x), x});
   EXPECT_EQ(einsum_steps.size(), 2u);
   EXPECT_FALSE(einsum_report.empty());
+  EXPECT_EQ(hadamard_transform(zeros({3, 8})).shape(), (Shape{3, 8}));
+  EXPECT_EQ(hadamard_transform(zeros({24}), 0.5f).dtype(), float32);
   // Convolutions, with MLX's argument forms (pairs, tuples, vectors).
   array img = zeros({1, 6, 6, 2}), kw = zeros({3, 3, 3, 2});
   EXPECT_EQ(conv2d(img, kw, {1, 1}, {1, 1}).shape(), (Shape{1, 6, 6, 3}));

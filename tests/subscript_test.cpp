@@ -11,6 +11,7 @@
 namespace {
 
 using namespace tessera;
+using namespace tessera::indexing;
 using namespace tessera::test;
 
 // "1;::-1;...;N;@1" -> {1, Slice({}, {}, -1), ellipsis, newaxis, inputs[1]}.

@@ -193,6 +193,15 @@ struct FixtureCase {
 // gtest prints parameterised cases by name.
 inline void PrintTo(const FixtureCase& c, std::ostream* os) { *os << c.name; }
 
+// "a|b|c" -> {"a", "b", "c"}: the fields of a fixture's op token.
+inline std::vector<std::string> split_fields(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::stringstream ss(s);
+  while (std::getline(ss, part, sep)) parts.push_back(part);
+  return parts;
+}
+
 inline Shape parse_fixture_shape(const std::string& s) {
   Shape shape;
   if (s == "-") return shape;

@@ -122,6 +122,9 @@ std::vector<VmapCase> cases() {
          return add(real(p), multiply(imag(p), array(2.0f)));
        }), {{5, 3, 4}, {3, 5, 4}}, {0, 1}},
       // convolutions: batched images, per-example weights, both (batch inside the inputs)
+      {"einsum_bilinear", two([](const array& x, const array& w) { return einsum("ij,kjl->ikl", {x, w}); }), {{5, 3, 4}, {2, 4, 3}}, {0, -1}},
+      {"hadamard_transform", two([](const array& x, const array& y) { return hadamard_transform(add(x, y)); }), {{3, 5, 24}, {5, 24}}, {1, 0}},
+      {"numpy_index_read", two([](const array& x, const array& y) { return index(multiply(x, y), {indexing::Slice({}, {}, -1), array({2, 0})}); }), {{5, 3, 4}, {3, 4}}, {0, -1}},
       {"conv1d_batched_input", two([](const array& x, const array& w) { return conv1d(x, w, 2, 1); }), {{3, 2, 7, 4}, {5, 3, 4}}, {0, -1}},
       {"conv2d_batched_weight", two([](const array& x, const array& w) { return conv2d(x, w, {1, 1}, {1, 0}, {1, 1}, 2); }), {{1, 5, 4, 4}, {6, 3, 3, 2, 2}}, {-1, 1}},
       {"conv_transpose1d_both", two([](const array& x, const array& w) { return conv_transpose1d(x, w, 2, 0, 1, 1); }), {{2, 4, 3, 3}, {3, 3, 2, 3}}, {2, 0}},

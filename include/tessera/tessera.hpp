@@ -15,6 +15,7 @@
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/einsum.hpp"
 #include "tessera/ops/elementwise.hpp"
+#include "tessera/ops/hadamard.hpp"
 #include "tessera/ops/indexing.hpp"
 #include "tessera/ops/matmul.hpp"
 #include "tessera/ops/misc.hpp"

@@ -21,6 +21,10 @@ namespace tessera {
 
 namespace {
 
+using indexing::Ellipsis;
+using indexing::NewAxis;
+using indexing::Slice;
+
 [[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument("[index] " + msg); }
 
 struct Plan {

@@ -1,5 +1,7 @@
 #pragma once
-// NumPy's indexing in C++: `a[i]`, `a[{i, Slice(1, {}, -1), ellipsis, newaxis, idx}]` read;
+// NumPy's indexing in C++: `a[i]`, `a[{i, Slice(1, {}, -1), ellipsis, newaxis, idx}]` read
+// (the index words live in tessera::indexing, as LibTorch's torch::indexing, so that `Slice`
+// does not meet the Slice primitive: `using namespace tessera::indexing;`);
 // `a[{...}] = v` writes back into `a`; `a.at({...}).add(v)` (subtract, multiply, divide,
 // maximum, minimum) returns an updated copy that accumulates repeated indices, as MLX's
 // `array.at[...]`.
@@ -31,6 +33,8 @@
 
 namespace tessera {
 
+namespace indexing {
+
 // start:stop:step. `Slice()` is `:`, `Slice(2)` is `2:`, `Slice({}, {}, -1)` is `::-1`.
 struct Slice {
   std::optional<int64_t> start, stop, step;
@@ -44,10 +48,15 @@ struct NewAxis {};
 inline constexpr Ellipsis ellipsis{};
 inline constexpr NewAxis newaxis{};
 
+}  // namespace indexing
+
 // One entry of an index: an integer, a Slice, ellipsis, newaxis, or an integer array (or an
 // expression, materialized).
 class Index {
  public:
+  using Slice = indexing::Slice;
+  using Ellipsis = indexing::Ellipsis;
+  using NewAxis = indexing::NewAxis;
   using Value = std::variant<int64_t, Slice, Ellipsis, NewAxis, array>;
   template <typename I>
     requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)

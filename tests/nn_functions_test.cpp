@@ -3,7 +3,8 @@
 // carries the values printed in MLX's documentation): every case on every device, in float32
 // and (activations, and a few cases of each loss) float16; gradients of every smooth case
 // against central differences in float64 on the CPU, and the float32 gradients on every
-// device against those; the default reductions; bad arguments.
+// device against those; one fused node per elementwise activation; dtypes and the default
+// reductions; bad arguments.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -298,11 +299,12 @@ TEST_P(NnFunctionsFixture, MatchesReference) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(All, NnFunctionsFixture, ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(NnFunctions, NnFunctionsFixture, ::testing::ValuesIn(all_cases()),
+                         case_name);
 
 // ---------------------------------------------------------------------------------------------
 // Gradients: every smooth float32 case, its float inputs in float64 (integer targets held
-// fixed), vjp and jvp against central differences on the CPU (the GPU has no float64).
+// fixed), vjp and jvp against central differences, in float64 on the CPU (the float32 vjp is compared on every device).
 
 // The case's function of its float inputs only, the integer inputs captured.
 struct FloatInputs {
@@ -363,8 +365,8 @@ TEST_P(NnFunctionsGrad, Float32VjpOnEveryDevice) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Smooth, NnFunctionsGrad, ::testing::ValuesIn(cases_where(differentiable)),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(NnFunctions, NnFunctionsGrad,
+                         ::testing::ValuesIn(cases_where(differentiable)), case_name);
 
 // ---------------------------------------------------------------------------------------------
 // Coverage of the table by the fixtures.

@@ -314,9 +314,14 @@ TEST(NnTraining, ValueAndGradMatchesFiniteDifferences) {
     auto at = [&](double delta, int64_t k) {
       std::vector<double> v = values(p);
       v[k] += delta;
-      nn::Sequential probe = model;
-      probe.update(tree::unflatten(std::vector<std::pair<std::string, array>>{{path, array(v, p.shape(), float64)}}));
-      return mean(square(probe(x) - y)).item<double>();
+      // A Sequential's copies share their layers: perturb the model itself and put p back.
+      auto set = [&](const array& value) {
+        model.update(tree::unflatten(std::vector<std::pair<std::string, array>>{{path, value}}));
+      };
+      set(array(v, p.shape(), float64));
+      const double loss_at = mean(square(model(x) - y)).item<double>();
+      set(p);
+      return loss_at;
     };
     const auto gv = values(g);
     for (int64_t k = 0; k < p.size(); ++k) {

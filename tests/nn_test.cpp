@@ -4,6 +4,9 @@
 // gradients through nn::value_and_grad against finite differences; bad input.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <sstream>
 
 #include "tessera/nn.hpp"
@@ -152,6 +155,30 @@ TEST(NnModule, LoadWeights) {
                               {"[load_weights]", "'x'"}));
   l.load_weights({{"weight", full({3, 2}, array(2.0f))}}, false);
   EXPECT_TRUE(arrays_equal(l.weight, full({3, 2}, array(2.0f))));
+}
+
+// save_weights / load_weights through files: .npz and .safetensors round trip a nested model
+// (names "layers.0.weight", ...); another extension is refused before anything is written.
+TEST(NnModule, SaveAndLoadWeightFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tessera_nn_weights_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  nn::Sequential model(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 2));
+  const array x = random::normal({3, 4});
+  const array before = model(x);
+  using IA = std::invalid_argument;
+  for (const char* name : {"w.npz", "w.safetensors"}) {
+    model.save_weights(dir / name);
+    nn::Sequential other(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 2));
+    EXPECT_FALSE(arrays_equal(other(x), before));
+    other.load_weights((dir / name).string());
+    EXPECT_TRUE(arrays_equal(other(x), before)) << name;
+    nn::Sequential wrong(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 3));
+    EXPECT_TRUE(throws_with<IA>([&] { wrong.load_weights(dir / name); }, {"[load_weights]", "'layers.2.bias'", "(2,)", "(3,)"}));
+  }
+  EXPECT_TRUE(throws_with<IA>([&] { model.save_weights(dir / "w.bin"); }, {"[save_weights]", "w.bin", ".safetensors"}));
+  EXPECT_TRUE(throws_with<IA>([&] { model.load_weights(dir / "w.gguf"); }, {"[load_weights]", "w.gguf"}));
+  EXPECT_FALSE(std::filesystem::exists(dir / "w.bin"));
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------------

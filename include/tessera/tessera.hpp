@@ -10,6 +10,7 @@
 #include "tessera/core/primitive.hpp"
 #include "tessera/core/shape.hpp"
 #include "tessera/expr/expr.hpp"
+#include "tessera/io.hpp"
 #include "tessera/ops/compare.hpp"
 #include "tessera/ops/conv.hpp"
 #include "tessera/ops/creation.hpp"

@@ -226,8 +226,10 @@ void array::copy_shared_buffer(const array& other, const Strides& strides, Flags
                                int64_t elem_offset) {
   desc_->data = other.desc_->data;
   {
+    // A view reads the same bytes as `other`, so it reads them from other's copy on the other
+    // device too, if there is one (a slice of an uploaded host array is not uploaded again).
     std::lock_guard<std::mutex> lock(mirror_mutex());
-    desc_->mirror = nullptr;
+    desc_->mirror = other.desc_->mirror;
   }
   desc_->offset = other.desc_->offset + elem_offset * static_cast<int64_t>(itemsize());
   desc_->strides = strides;

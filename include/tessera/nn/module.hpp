@@ -19,6 +19,7 @@
 // copy's registry points at the copy's own members.
 #include <algorithm>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,10 +28,12 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "tessera/core/array.hpp"
+#include "tessera/io.hpp"
 #include "tessera/ops/elementwise.hpp"
 #include "tessera/transforms/autodiff.hpp"
 #include "tessera/utils/tree.hpp"
@@ -141,6 +144,38 @@ class Module {
   // Marks parameters as not trainable (excluded from trainable_parameters, so no gradient).
   Module& freeze(const FreezeOptions& o = {}) { return set_frozen(o, true); }
   Module& unfreeze(const FreezeOptions& o = {}) { return set_frozen(o, false); }
+
+  // MLX's save_weights / load_weights(file): the flattened parameters ("layers.0.weight") as a
+  // .npz (savez) or .safetensors file, chosen by the extension; others are refused. Loading
+  // checks names and shapes as the list form below does.
+  void save_weights(const std::filesystem::path& file) const {
+    std::unordered_map<std::string, array> named;
+    for (auto& [k, v] : tree::flatten_arrays(parameters())) named.emplace(k, v);
+    const auto format = format_of(file);
+    if (format == Format::npz) {
+      savez(file, named);
+    } else if (format == Format::safetensors) {
+      save_safetensors(file, std::move(named));
+    } else {
+      throw std::invalid_argument("[save_weights] unsupported file extension for '" + file.string() +
+                                  "': use '.npz' or '.safetensors'");
+    }
+  }
+  Module& load_weights(const std::filesystem::path& file, bool strict = true) {
+    const auto format = format_of(file);
+    if (format != Format::npz && format != Format::safetensors) {
+      throw std::invalid_argument("[load_weights] unsupported file extension for '" + file.string() +
+                                  "': use '.npz' or '.safetensors'");
+    }
+    auto loaded = format == Format::npz ? load_npz(file) : load_safetensors(file).first;
+    std::vector<std::pair<std::string, array>> weights(loaded.begin(), loaded.end());
+    std::sort(weights.begin(), weights.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    return load_weights(weights, strict);
+  }
+  Module& load_weights(const char* file, bool strict = true) { return load_weights(std::filesystem::path(file), strict); }
+  Module& load_weights(const std::string& file, bool strict = true) {
+    return load_weights(std::filesystem::path(file), strict);
+  }
 
   // Loads (path, array) pairs. Under `strict` the keys must be exactly the module's parameters
   // and the shapes equal; otherwise matching keys are loaded and the rest ignored... except a
@@ -386,11 +421,14 @@ auto value_and_grad(Module& model, F fn) {
     using Result = decltype(fn(args...));
     const ArrayFn inner = [&](const std::vector<array>& xs) -> std::vector<array> {
       model.update(rebuild(xs), false);
+      // One return after the branches: GCC 12 warns of a missing return otherwise.
+      std::vector<array> result;
       if constexpr (std::is_same_v<std::decay_t<Result>, std::vector<array>>) {
-        return fn(args...);
+        result = fn(args...);
       } else {
-        return {array(fn(args...))};
+        result.push_back(array(fn(args...)));
       }
+      return result;
     };
     auto restore = [&] { model.update(params, false); };
     std::pair<std::vector<array>, std::vector<array>> out;

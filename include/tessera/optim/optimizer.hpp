@@ -36,7 +36,7 @@ class Optimizer {
 
   // The updated parameters for `gradients` (the result has the gradients' structure;
   // `parameters` may hold more).
-  Tree apply_gradients(const Tree& gradients, const Tree& parameters) {
+  virtual Tree apply_gradients(const Tree& gradients, const Tree& parameters) {
     if (schedule_) state_["learning_rate"] = astype((*schedule_)(step()), float32);
     ++step_;
     state_["step"] = array(static_cast<uint64_t>(step_), uint64);
@@ -44,12 +44,14 @@ class Optimizer {
   }
 
   // Creates the per-parameter state now (it is otherwise created on the first update).
-  void init(const Tree& parameters) { init_walk(parameters, state_); }
+  virtual void init(const Tree& parameters) { init_walk(parameters, state_); }
 
+  // The state tree (optimizers that combine others, MultiOptimizer, keep it as a view of theirs:
+  // restore it through set_state).
   Tree& state() { return state_; }
   const Tree& state() const { return state_; }
   // Restores a state saved from an optimizer of the same kind (step and learning rate too).
-  void set_state(Tree state) {
+  virtual void set_state(Tree state) {
     if (!state.is_dict() || !state.contains("step") || !state.contains("learning_rate")) {
       throw std::invalid_argument("[" + name() + "::set_state] the state must be a dict with 'step' and 'learning_rate'");
     }
@@ -59,9 +61,9 @@ class Optimizer {
   }
   // The number of updates so far (uint64, as MLX), and the learning rate of the last update
   // (schedule(0) before any).
-  array step() const { return array(static_cast<uint64_t>(step_), uint64); }
-  array learning_rate() const { return state_.at("learning_rate").as_array(); }
-  void set_learning_rate(float lr) {
+  virtual array step() const { return array(static_cast<uint64_t>(step_), uint64); }
+  virtual array learning_rate() const { return state_.at("learning_rate").as_array(); }
+  virtual void set_learning_rate(float lr) {
     schedule_.reset();
     state_["learning_rate"] = array(lr);
   }

@@ -579,6 +579,7 @@ uint64_t Stream::dispatches_recorded() const { return impl_->dispatches.load(); 
 void Device::upload(DeviceBuffer& dst, std::size_t dst_offset, const void* src, std::size_t bytes) {
   if (dst_offset + bytes > dst.size()) throw std::out_of_range("[vulkan] upload out of buffer bounds");
   if (bytes == 0) return;
+  impl_->uploads.fetch_add(1, std::memory_order_relaxed);
   if (void* p = dst.host_ptr()) {
     std::memcpy(static_cast<std::byte*>(p) + dst_offset, src, bytes);
     return;
@@ -590,6 +591,8 @@ void Device::upload(DeviceBuffer& dst, std::size_t dst_offset, const void* src, 
   impl_->transfer->copy(*staging, 0, dst, dst_offset, bytes);
   impl_->transfer->synchronize();
 }
+
+uint64_t Device::uploads() const { return impl_->uploads.load(std::memory_order_relaxed); }
 
 void Device::download(DeviceBuffer& src, std::size_t src_offset, void* dst, std::size_t bytes) {
   if (src_offset + bytes > src.size()) throw std::out_of_range("[vulkan] download out of buffer bounds");

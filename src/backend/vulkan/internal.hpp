@@ -132,6 +132,7 @@ struct Device::Impl {
   std::shared_ptr<MemoryPool> pool;
   std::unique_ptr<PipelineStore> pipelines;
   std::mutex transfer_mutex;
+  std::atomic<uint64_t> uploads{0};  // Device::upload calls that copied bytes
   std::unique_ptr<Stream> transfer;  // staging copies for upload/download
 
   ~Impl();

@@ -136,6 +136,9 @@ class Device {
   // not mapped. The caller must have synchronized streams that write `dst`/`src`.
   void upload(DeviceBuffer& dst, std::size_t dst_offset, const void* src, std::size_t bytes);
   void download(DeviceBuffer& src, std::size_t src_offset, void* dst, std::size_t bytes);
+  // How many upload() calls copied bytes so far (tests check that a host array reaches the GPU
+  // once, e.g. an array loaded from a memory-mapped file).
+  uint64_t uploads() const;
 
   // Kernels. References stay valid until the device is released.
   Kernel& kernel(const std::string& name, uint32_t num_buffers,

@@ -7,6 +7,7 @@
 #include "tessera/nn/module.hpp"
 #include "tessera/ops/matmul.hpp"
 #include "tessera/ops/random.hpp"
+#include "tessera/ops/reduce.hpp"
 #include "tessera/ops/shape.hpp"
 
 namespace tessera::nn {

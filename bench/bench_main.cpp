@@ -274,6 +274,8 @@ class JsonLinesReporter : public benchmark::ConsoleReporter {
     if (f.rfind("Big/", 0) == 0) f = f.substr(4);
     // bench_ops.cpp names its benchmarks ops/<workload of cpu_peers.py>/<gpu>.
     if (f.rfind("ops/", 0) == 0) return {f.substr(4), r.run_name.args == "1" ? "vulkan" : "cpu"};
+    // nn_bench.cpp: nn/<workload>/<gpu>.
+    if (f.rfind("nn/", 0) == 0) return {f.substr(3), r.run_name.args == "1" ? "vulkan" : "cpu"};
     const std::string& args = r.run_name.args;
     auto arg = [&](int i) {
       size_t pos = 0;

@@ -94,11 +94,21 @@ TS_BITS(uint64_t, uint64_t, 64, uint64_t(0))
 #endif
 
 // ---- floating point
+// C's pow: GLSL leaves pow(0, y <= 0) undefined (NVIDIA returns NaN for pow(0, 0)), so zero
+// bases and the exponents C defines for every base (b == 0, a == 1) are settled here.
 float op_power(float a, float b) {
-  if (a >= 0.0) return pow(a, b);
+  if (b == 0.0 || a == 1.0) return 1.0;
+  const bool odd_integer = b == floor(b) && mod(b, 2.0) == 1.0;
+  if (a == 0.0) {
+    if (isnan(b)) return ts_nan();
+    const bool negative_zero = (floatBitsToUint(a) >> 31) != 0u && odd_integer;
+    const float r = b > 0.0 ? 0.0 : uintBitsToFloat(0x7f800000u);
+    return negative_zero ? -r : r;
+  }
+  if (a > 0.0) return pow(a, b);
   if (b == floor(b)) {
     float r = pow(-a, b);
-    return mod(b, 2.0) == 0.0 ? r : -r;
+    return odd_integer ? -r : r;
   }
   return ts_nan();
 }
@@ -340,11 +350,19 @@ double op_logaddexp(double a, double b) {
 }
 // erfinv keeps the single-precision polynomial on both backends (the CPU kernel does too).
 double op_erfinv(double a) { return double(op_erfinv(float(a))); }
-double op_power(double a, double b) {
-  if (a >= 0.0lf) return (b == 0.0lf) ? 1.0lf : ts_d_exp(b * ts_d_log(a));
+double op_power(double a, double b) {  // C's pow, as the float version above
+  if (b == 0.0lf || a == 1.0lf) return 1.0lf;
+  const bool odd_integer = b == floor(b) && mod(b, 2.0lf) == 1.0lf;
+  if (a == 0.0lf) {
+    if (isnan(b)) return ts_d_nan();
+    const bool negative_zero = (unpackDouble2x32(a).y >> 31) != 0u && odd_integer;
+    const double r = b > 0.0lf ? 0.0lf : ts_d_inf();
+    return negative_zero ? -r : r;
+  }
+  if (a > 0.0lf) return ts_d_exp(b * ts_d_log(a));
   if (b == floor(b)) {
-    double r = (b == 0.0lf) ? 1.0lf : ts_d_exp(b * ts_d_log(-a));
-    return mod(b, 2.0lf) == 0.0lf ? r : -r;
+    double r = ts_d_exp(b * ts_d_log(-a));
+    return odd_integer ? -r : r;
   }
   return ts_d_nan();
 }

@@ -157,6 +157,42 @@ TEST(NnModule, LoadWeights) {
   EXPECT_TRUE(arrays_equal(l.weight, full({3, 2}, array(2.0f))));
 }
 
+struct NetWithMember : nn::Module {
+  nn::Linear fc;
+  NetWithMember() : fc(2, 2) { register_module("fc", fc); }
+  std::string name() const override { return "NetWithMember"; }
+};
+
+// filter_and_map (parameters() and trainable_parameters() are two of its filters) and
+// update_modules: a pointer slot takes any module, a value slot a module of its own type.
+TEST(NnModule, FilterAndMapAndUpdateModules) {
+  using IA = std::invalid_argument;
+  nn::Sequential model(nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2));
+  Tree weights = model.filter_and_map([](const nn::Module&, const std::string& k, const array&) { return k == "weight"; },
+                                      [](const array& a) { return zeros_like(a); });
+  EXPECT_EQ(keys(weights), (std::vector<std::string>{"layers.0.weight", "layers.2.weight"}));
+  EXPECT_TRUE(arrays_equal(weights.find_path("layers.2.weight")->as_array(), zeros({2, 3})));
+  model.freeze({.keys = {"bias"}});
+  EXPECT_EQ(keys(model.trainable_parameters()), (std::vector<std::string>{"layers.0.weight", "layers.2.weight"}));
+  EXPECT_FALSE(model.layers[0]->is_trainable("bias"));
+  EXPECT_TRUE(model.layers[0]->is_trainable("weight"));
+
+  model.update_modules({{"layers.2", std::make_shared<nn::Linear>(3, 5)}, {"layers.1", std::make_shared<nn::Identity>()}});
+  EXPECT_EQ(model(ones({1, 4})).shape(), (Shape{1, 5}));
+  EXPECT_EQ(model.layers[1]->name(), "Identity");
+  EXPECT_TRUE(throws_with<IA>([&] { model.update_modules({{"layers.7", std::make_shared<nn::ReLU>()}}); },
+                              {"[update_modules]", "'layers.7'"}));
+  model.update_modules({{"layers.7", std::make_shared<nn::ReLU>()}}, false);  // not strict: ignored
+
+  NetWithMember net;
+  auto replacement = std::make_shared<nn::Linear>(2, 2);
+  net.update_modules({{"fc", replacement}});
+  EXPECT_TRUE(arrays_equal(net.fc.weight, replacement->weight));
+  EXPECT_TRUE(throws_with<IA>([&] { net.update_modules({{"fc", std::make_shared<nn::ReLU>()}}); },
+                              {"[update_modules]", "by value", "Linear", "ReLU"}));
+  EXPECT_TRUE(throws_with<IA>([&] { net.update_modules({{"fc", nullptr}}); }, {"[update_modules]", "null"}));
+}
+
 // save_weights / load_weights through files: .npz and .safetensors round trip a nested model
 // (names "layers.0.weight", ...); another extension is refused before anything is written.
 TEST(NnModule, SaveAndLoadWeightFiles) {

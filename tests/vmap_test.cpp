@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "test_util.hpp"
+#include "tessera/nn.hpp"
 #include "tessera/tessera.hpp"
 
 namespace {
@@ -171,6 +173,36 @@ std::vector<VmapCase> cases() {
                  return std::vector<array>{sum(x[0], 0), x[0] * 2};
                },
                {{5, 3, 4}}, {0}, {0, 2}});
+  // nn layers and losses (compositions of the primitives above): vmap over a batch of their
+  // inputs, the layer's parameters shared. Each layer is made once, with a fixed seed.
+  random::seed(11);
+  auto lstm = std::make_shared<nn::LSTM>(4, 6);
+  auto gru = std::make_shared<nn::GRU>(4, 5);
+  auto mha = std::make_shared<nn::MultiHeadAttention>(8, 2);
+  auto encoder = std::make_shared<nn::TransformerEncoderLayer>(8, 2, 16);
+  auto deconv = std::make_shared<nn::ConvTranspose2d>(3, 2, 3, 2);
+  auto norm = std::make_shared<nn::LayerNorm>(6);
+  auto rope = std::make_shared<nn::RoPE>(4);
+  const std::vector<VmapCase> layers = {
+      {"nn_lstm", one([lstm](const array& x) { return (*lstm)(x).first; }), {{3, 5, 4}}, {0}, {}, 1e-4},
+      {"nn_gru_axis1", one([gru](const array& x) { return (*gru)(x); }), {{5, 3, 4}}, {1}, {}, 1e-4},
+      {"nn_multi_head_attention", one([mha](const array& x) { return (*mha)(x, x, x, std::nullopt); }), {{3, 2, 5, 8}}, {0}, {},
+       1e-4},
+      {"nn_encoder_layer_causal", one([encoder](const array& x) {
+         return (*encoder)(x, nn::MultiHeadAttention::create_additive_causal_mask(x.shape(-2)));
+       }),
+       {{3, 5, 8}}, {0}, {}, 1e-4},
+      {"nn_conv_transpose2d", one([deconv](const array& x) { return (*deconv)(x); }), {{3, 2, 4, 4, 3}}, {0}, {}, 1e-4},
+      {"nn_upsample_cubic", one([](const array& x) { return nn::Upsample(2.0, nn::UpsampleMode::Cubic)(x); }),
+       {{2, 4, 3, 5, 2}}, {1}, {}, 1e-4},
+      {"nn_layer_norm_axis2", one([norm](const array& x) { return (*norm)(x); }), {{3, 4, 5, 6}}, {2}, {}, 1e-4},
+      {"nn_rope_offset", one([rope](const array& x) { return (*rope)(x, 3); }), {{3, 2, 5, 6}}, {0}, {}, 1e-5},
+      {"nn_cross_entropy", two([](const array& logits, const array& p) {
+         return nn::losses::cross_entropy(logits, softmax(p, -1), {.reduction = nn::losses::Reduction::Mean});
+       }),
+       {{4, 3, 5}, {4, 3, 5}}, {0, 0}, {}, 1e-5},
+  };
+  c.insert(c.end(), layers.begin(), layers.end());
   return c;
 }
 

@@ -529,6 +529,22 @@ TEST_F(VulkanOps, ElementwiseSpecialValues) {
       auto [rtol, atol] = ew_tol(t, op.transcendental);
       EXPECT_TRUE(agree(op.fn(xt, y, GPU), op.fn(xt, y, CPU), rtol, atol)) << op.name << " " << to_string(t);
     }
+    // power as C's pow: zero bases (GLSL leaves pow(0, y <= 0) undefined; NVIDIA gives NaN for
+    // 0^0), signed zeros with odd exponents, b == 0 and a == 1 for any other operand.
+    array pa = astype(array({0.0f, -0.0f, 0.0f, -0.0f, 0.0f, -0.0f, 1.0f, nan, -2.0f, -2.0f, inf, -inf, 2.0f, 0.5f,
+                             -0.0f, 0.0f},
+                            {16}),
+                      t, CPU);
+    array pb = astype(array({0.0f, 0.0f, -1.0f, -1.0f, 2.0f, 3.0f, nan, 0.0f, 3.0f, 0.5f, -1.0f, 3.0f, inf, -inf,
+                             -3.0f, nan},
+                            {16}),
+                      t, CPU);
+    EXPECT_TRUE(agree(power(pa, pb, GPU), power(pa, pb, CPU), 1e-6, 0)) << "power " << to_string(t);
+    const auto g = astype(power(pa, pb, GPU), float64, CPU).to_vector<double>();
+    const auto c = astype(power(pa, pb, CPU), float64, CPU).to_vector<double>();
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (!std::isnan(c[i])) EXPECT_EQ(std::signbit(g[i]), std::signbit(c[i])) << "power sign " << i << " " << to_string(t);
+    }
   }
 }
 

@@ -73,15 +73,87 @@ class Module {
   // ---- parameters ----
   // Every array of the module and its children (buffers such as running statistics too), as a
   // dict tree; lists of modules become lists.
-  Tree parameters() const { return collect(false); }
+  Tree parameters() const { return filter_and_map({}); }
   // The arrays that are not frozen (buffers never are trainable).
-  Tree trainable_parameters() const { return collect(true); }
+  Tree trainable_parameters() const {
+    return filter_and_map([](const Module& m, const std::string& k, const array&) { return m.is_trainable(k); });
+  }
 
   // Replaces the arrays at the tree's paths (a partial tree is fine). Under `strict`, a key the
   // module does not have, a non-array where an array stands, or a new array of another shape
   // throws std::invalid_argument naming the path.
   Module& update(const Tree& params, bool strict = true) {
     update_at(params, strict, "");
+    return *this;
+  }
+
+  // MLX's filter_and_map: the arrays of this module and its children that
+  // `filter(owner, key, value)` accepts (key: the name in its owner), each passed through
+  // `map_fn` when given, as a dict tree like parameters(). parameters() is
+  // filter_and_map(accept all), trainable_parameters() the same with owner.is_trainable(key).
+  using ParameterFilter = std::function<bool(const Module& owner, const std::string& key, const array& value)>;
+  Tree filter_and_map(const ParameterFilter& filter, const std::function<array(const array&)>& map_fn = {}) const {
+    Tree out = Tree::dict();
+    for (auto& e : entries_) {
+      if (e.kind == Kind::Modules) {
+        auto ms = e.modules(const_cast<void*>(slot(e)));
+        if (e.is_list) {
+          Tree::List l;
+          for (auto* m : ms) l.push_back(m->filter_and_map(filter, map_fn));
+          out[e.name] = Tree(std::move(l));
+        } else if (!ms.empty()) {
+          out[e.name] = ms[0]->filter_and_map(filter, map_fn);
+        }
+      } else if (is_array_entry(e) && (!filter || filter(*this, e.name, array_of(e)))) {
+        out[e.name] = map_fn ? map_fn(array_of(e)) : array_of(e);
+      }
+    }
+    return out;
+  }
+  // Whether the array member `key` of this module (not of a child) gets gradients: a
+  // parameter that is not frozen; buffers never do.
+  bool is_trainable(const std::string& key) const {
+    for (auto& e : entries_)
+      if (e.name == key && e.kind != Kind::Modules) return !e.buffer && !frozen_.count(key);
+    return false;
+  }
+
+  // MLX's update_modules: replaces sub-modules at dotted paths ("layers.1", "encoder") with
+  // the given modules. A sub-module held by shared_ptr (Sequential's layers, a list of
+  // shared_ptr, a shared_ptr member) takes any module its pointer type can hold, so a Linear can
+  // become another kind of layer; one held by value can only take a module of its own type,
+  // copied in. Under `strict` a path that names no sub-module throws; a module of a type the
+  // slot cannot hold always throws.
+  Module& update_modules(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& modules,
+                         bool strict = true) {
+    for (auto& [path, module] : modules) {
+      if (!module) throw std::invalid_argument("[update_modules] the module for '" + path + "' is null");
+      std::vector<std::string> parts;
+      for (size_t start = 0;;) {
+        const size_t dot = path.find('.', start);
+        parts.push_back(path.substr(start, dot - start));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+      }
+      auto owner_at = [&](size_t n) -> Module* {  // the module at the first n parts
+        std::string p;
+        for (size_t k = 0; k < n; ++k) p += (k ? "." : "") + parts[k];
+        for (auto& [q, m] : named_modules())
+          if (q == p) return m;
+        return nullptr;
+      };
+      const std::string& last = parts.back();
+      const size_t n = parts.size();
+      bool done = false;
+      // "layers.1": entry 1 of the list "layers"; "encoder": the module member "encoder".
+      if (n >= 2 && !last.empty() && last.size() < 9 && last.find_first_not_of("0123456789") == std::string::npos) {
+        if (Module* o = owner_at(n - 2)) done = o->replace_child(parts[n - 2], std::stoul(last), module);
+      }
+      if (!done) {
+        if (Module* o = owner_at(n - 1)) done = o->replace_child(last, std::string::npos, module);
+      }
+      if (!done && strict) throw std::invalid_argument("[update_modules] " + name() + " has no sub-module '" + path + "'");
+    }
     return *this;
   }
 
@@ -242,6 +314,9 @@ class Module {
     requires std::is_base_of_v<Module, M>
   void register_module(const std::string& name, M& member) {
     add(name, member, Kind::Modules, [](void* p) { return std::vector<Module*>{static_cast<M*>(p)}; }, false);
+    entries_.back().replace = [](void* p, size_t, const std::shared_ptr<Module>& m, const std::string& what) {
+      assign_module(*static_cast<M*>(p), m, what);
+    };
   }
   template <typename M>
     requires std::is_base_of_v<Module, M>
@@ -250,6 +325,9 @@ class Module {
       auto& ptr = *static_cast<std::shared_ptr<M>*>(p);
       return ptr ? std::vector<Module*>{ptr.get()} : std::vector<Module*>{};
     }, false);
+    entries_.back().replace = [](void* p, size_t, const std::shared_ptr<Module>& m, const std::string& what) {
+      assign_pointer(*static_cast<std::shared_ptr<M>*>(p), m, what);
+    };
   }
   template <typename M>
     requires std::is_base_of_v<Module, M>
@@ -259,6 +337,9 @@ class Module {
       for (auto& m : *static_cast<std::vector<M>*>(p)) out.push_back(&m);
       return out;
     }, true);
+    entries_.back().replace = [](void* p, size_t i, const std::shared_ptr<Module>& m, const std::string& what) {
+      assign_module((*static_cast<std::vector<M>*>(p))[i], m, what + "." + std::to_string(i));
+    };
   }
   template <typename M>
     requires std::is_base_of_v<Module, M>
@@ -268,6 +349,9 @@ class Module {
       for (auto& m : *static_cast<std::vector<std::shared_ptr<M>>*>(p)) out.push_back(m.get());
       return out;
     }, true);
+    entries_.back().replace = [](void* p, size_t i, const std::shared_ptr<Module>& m, const std::string& what) {
+      assign_pointer((*static_cast<std::vector<std::shared_ptr<M>>*>(p))[i], m, what + "." + std::to_string(i));
+    };
   }
 
  private:
@@ -279,7 +363,33 @@ class Module {
     std::vector<Module*> (*modules)(void*) = nullptr;
     bool is_list = false;
     bool buffer = false;  // saved and loaded, never trained
+    // Puts a module into the slot (at `index` for a list); throws when its type does not fit.
+    void (*replace)(void* slot, size_t index, const std::shared_ptr<Module>& m, const std::string& what) = nullptr;
   };
+
+  // replace_child's work: the entry `name` (a module slot, or the list `name` at `index`).
+  bool replace_child(const std::string& name, size_t index, const std::shared_ptr<Module>& m) {
+    for (auto& e : entries_) {
+      if (e.name != name || e.kind != Kind::Modules) continue;
+      if (e.is_list != (index != std::string::npos)) return false;
+      if (e.is_list && index >= e.modules(slot(e)).size()) return false;
+      e.replace(slot(e), index, m, this->name() + "." + name);
+      return true;
+    }
+    return false;
+  }
+  template <typename M>
+  static void assign_module(M& slot, const std::shared_ptr<Module>& m, const std::string& what) {
+    auto* typed = dynamic_cast<M*>(m.get());
+    if (!typed) throw std::invalid_argument("[update_modules] " + what + " holds a " + slot.name() + " by value; got a " + m->name());
+    slot = *typed;
+  }
+  template <typename M>
+  static void assign_pointer(std::shared_ptr<M>& slot, const std::shared_ptr<Module>& m, const std::string& what) {
+    auto typed = std::dynamic_pointer_cast<M>(m);
+    if (!typed) throw std::invalid_argument("[update_modules] " + what + " cannot hold a " + m->name());
+    slot = std::move(typed);
+  }
 
   template <typename T>
   void add(const std::string& name, T& member, Kind kind, std::vector<Module*> (*mods)(void*) = nullptr,
@@ -290,7 +400,7 @@ class Module {
     for (auto& e : entries_)
       if (e.name == name) throw std::invalid_argument("[Module] '" + name + "' is registered twice in " + this->name());
     const auto offset = reinterpret_cast<const char*>(&member) - reinterpret_cast<const char*>(this);
-    entries_.push_back({name, kind, offset, mods, is_list, buffer});
+    entries_.push_back({name, kind, offset, mods, is_list, buffer, nullptr});
   }
   void* slot(const Entry& e) { return reinterpret_cast<char*>(this) + e.offset; }
   const void* slot(const Entry& e) const { return reinterpret_cast<const char*>(this) + e.offset; }
@@ -303,26 +413,6 @@ class Module {
   const array& array_of(const Entry& e) const {
     return e.kind == Kind::Optional ? **static_cast<const std::optional<array>*>(slot(e))
                                     : *static_cast<const array*>(slot(e));
-  }
-
-  Tree collect(bool trainable_only) const {
-    Tree out = Tree::dict();
-    for (auto& e : entries_) {
-      if (e.kind == Kind::Modules) {
-        auto ms = e.modules(const_cast<void*>(slot(e)));
-        if (e.is_list) {
-          Tree::List l;
-          for (auto* m : ms) l.push_back(m->collect(trainable_only));
-          out[e.name] = Tree(std::move(l));
-        } else if (!ms.empty()) {
-          out[e.name] = ms[0]->collect(trainable_only);
-        }
-      } else if (is_array_entry(e)) {
-        if (trainable_only && (e.buffer || frozen_.count(e.name))) continue;
-        out[e.name] = array_of(e);
-      }
-    }
-    return out;
   }
 
   void update_at(const Tree& params, bool strict, const std::string& prefix) {

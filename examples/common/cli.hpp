@@ -2,7 +2,9 @@
 // Command-line flags shared by the training examples: --device, --epochs, --batch-size,
 // --limit, --test-limit, --lr, --data, --out, --seed and --help. Unknown flags and bad values print the usage
 // and exit with status 2, so a typo never trains with a silent default.
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -63,6 +65,11 @@ inline Options parse_options(int argc, char** argv, const char* what, Options de
       std::exit(0);
     }
     if (flag.rfind("--", 0) != 0) bad("unexpected argument '" + std::string(flag) + "'");
+    static constexpr std::string_view known[] = {"--device", "--epochs", "--batch-size", "--limit", "--test-limit",
+                                                 "--lr",     "--data",   "--out",        "--seed"};
+    if (std::find(std::begin(known), std::end(known), flag) == std::end(known)) {
+      bad("unknown flag '" + std::string(flag) + "'");
+    }
     if (i + 1 >= argc) bad(std::string(flag) + " needs a value");
     const char* value = argv[++i];
     if (flag == "--device") {

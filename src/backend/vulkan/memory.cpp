@@ -145,6 +145,10 @@ std::shared_ptr<DeviceBuffer> MemoryPool::alloc(const std::shared_ptr<MemoryPool
   std::lock_guard lock(p.mu_);
   if (!p.alive_) throw std::runtime_error("[vulkan] allocation after the device was released");
 
+  // The limit is on memory in use, wherever the block comes from (a cached one too).
+  if (p.active_ + cap > p.memory_limit_)
+    throw std::runtime_error("[vulkan] allocating " + mib(bytes) + " would exceed the memory limit of " +
+                             mib(p.memory_limit_) + " (" + mib(p.active_) + " in use)");
   Block block;
   bool found = false;
   if (auto it = p.index_.find({static_cast<int>(hint), cap}); it != p.index_.end()) {
@@ -154,9 +158,6 @@ std::shared_ptr<DeviceBuffer> MemoryPool::alloc(const std::shared_ptr<MemoryPool
     p.cached_ -= cap;
     found = true;
   } else {
-    if (p.active_ + cap > p.memory_limit_)
-      throw std::runtime_error("[vulkan] allocating " + mib(bytes) + " would exceed the memory limit of " +
-                               mib(p.memory_limit_) + " (" + mib(p.active_) + " in use)");
     // Cached blocks count against the limit too: they are real device memory.
     if (p.active_ + p.cached_ + cap > p.memory_limit_) p.evict_until(p.memory_limit_ - p.active_ - cap);
     found = p.create_block(cap, hint, block);

@@ -28,6 +28,7 @@
 #include "tessera/ops/subscript.hpp"
 #include "tessera/ops/shape.hpp"
 #include "tessera/transforms/autodiff.hpp"
+#include "tessera/transforms/compile.hpp"
 #include "tessera/transforms/custom.hpp"
 #include "tessera/transforms/eval.hpp"
 #include "tessera/transforms/vmap.hpp"

@@ -326,5 +326,10 @@ std::pair<std::vector<array>, std::vector<int>> Primitive::vmap(const std::vecto
   throw std::runtime_error(std::string("[vmap] the primitive ") + name() +
                            " has no batching rule");
 }
+std::vector<Shape> Primitive::output_shapes(const std::vector<array>&) {
+  throw std::invalid_argument(std::string("[compile] shapeless: the output shape of ") + name() +
+                              " does not follow from its inputs' shapes (compile the function "
+                              "with shapeless = false)");
+}
 
 }  // namespace tessera

@@ -542,4 +542,11 @@ array scale_angle(const array& a, double factor, StreamOrDevice s) {
 array degrees(const array& a, StreamOrDevice s) { return scale_angle(a, 180.0 / std::numbers::pi, s); }
 array radians(const array& a, StreamOrDevice s) { return scale_angle(a, std::numbers::pi / 180.0, s); }
 
+// Shapeless compile: the inputs' broadcast shape.
+std::vector<Shape> Elementwise::output_shapes(const std::vector<array>& in) {
+  Shape out = in.empty() ? Shape{} : in[0].shape();
+  for (size_t i = 1; i < in.size(); ++i) out = broadcast_shapes(out, in[i].shape(), name());
+  return {out};
+}
+
 }  // namespace tessera

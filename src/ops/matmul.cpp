@@ -1,6 +1,7 @@
 // matmul and addmm: argument checking, 1-D promotion, batch broadcasting, gradients.
 #include "tessera/ops/matmul.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -199,6 +200,19 @@ std::pair<std::vector<array>, std::vector<int>> Matmul::vmap(const std::vector<a
   Shape out = a.shape();
   out.back() = b.shape().back();
   return {{array(out, a.dtype(), std::make_shared<Matmul>(stream()), {a, b})}, {0}};
+}
+
+std::vector<Shape> Matmul::output_shapes(const std::vector<array>& in) {
+  const Shape& a = in[0].shape();
+  const Shape& b = in[1].shape();
+  if (a.size() != b.size() || a[a.size() - 1] != b[b.size() - 2] ||
+      !std::equal(a.begin(), a.end() - 2, b.begin())) {
+    throw std::invalid_argument("[compile] shapeless: Matmul of shapes " + shape_string(a) +
+                                " and " + shape_string(b));
+  }
+  Shape out = a;
+  out.back() = b.back();
+  return {out};
 }
 
 }  // namespace tessera

@@ -38,4 +38,6 @@ std::pair<std::vector<array>, std::vector<int>> StopGradient::vmap(const std::ve
   return {{stop_gradient(in[0], stream())}, {axes[0]}};
 }
 
+std::vector<Shape> StopGradient::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
+
 }  // namespace tessera

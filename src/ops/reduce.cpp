@@ -485,4 +485,11 @@ array count_nonzero(const array& a, int axis, bool keepdims, StreamOrDevice s) {
   return count_nonzero(a, std::vector<int>{axis}, keepdims, s);
 }
 
+std::vector<Shape> Reduce::output_shapes(const std::vector<array>& in) {
+  return {kept_shape(in[0].shape(), axes_)};
+}
+std::vector<Shape> ArgReduce::output_shapes(const std::vector<array>& in) {
+  return {kept_shape(in[0].shape(), {axis_})};
+}
+
 }  // namespace tessera

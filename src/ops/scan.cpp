@@ -218,4 +218,6 @@ std::pair<std::vector<array>, std::vector<int>> Scan::vmap(const std::vector<arr
   return {{make_scan(x, axis_ + 1, op_, reverse_, inclusive_, std::nullopt, stream())}, {0}};
 }
 
+std::vector<Shape> Scan::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
+
 }  // namespace tessera

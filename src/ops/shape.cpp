@@ -678,4 +678,11 @@ std::pair<std::vector<array>, std::vector<int>> Copy::vmap(const std::vector<arr
   return {{contiguous(in[0], false, stream())}, {axes[0]}};
 }
 
+std::vector<Shape> Copy::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
+std::vector<Shape> Transpose::output_shapes(const std::vector<array>& in) {
+  Shape out;
+  for (int a : axes_) out.push_back(in[0].shape(a));
+  return {out};
+}
+
 }  // namespace tessera

@@ -188,4 +188,7 @@ TESSERA_SORT_VMAP(Partition, partition_window(x, kth_, axis_ + 1, first_, false,
 TESSERA_SORT_VMAP(ArgPartition, partition_window(x, kth_, axis_ + 1, first_, true, stream()))
 #undef TESSERA_SORT_VMAP
 
+std::vector<Shape> Sort::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
+std::vector<Shape> ArgSort::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
+
 }  // namespace tessera

@@ -5,6 +5,7 @@
 #include "tessera/transforms/eval.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -89,7 +90,10 @@ void wait_ready(const array& a) {
 
 // Runs one CPU node: waits for inputs computed elsewhere, computes, signals, and lets go of
 // the graph above the outputs so intermediate buffers can be freed.
+std::atomic<uint64_t> cpu_nodes{0};
+
 void run_cpu_node(std::vector<array> outputs) {
+  cpu_nodes.fetch_add(1, std::memory_order_relaxed);
   auto& prim = outputs[0].primitive();
   std::exception_ptr error;
   try {
@@ -272,5 +276,7 @@ void synchronize(Stream s) {
   }
 }
 void synchronize() { synchronize(default_stream(default_device())); }
+
+uint64_t cpu_node_count() { return cpu_nodes.load(std::memory_order_relaxed); }
 
 }  // namespace tessera

@@ -43,6 +43,11 @@ class Primitive {
   virtual std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
                                                                const std::vector<int>& axes);
 
+  // The output shapes for inputs of these shapes: compile's shapeless mode replays a trace
+  // with them. Only primitives whose output shape follows from their inputs' have one; the
+  // base class throws, naming the primitive.
+  virtual std::vector<Shape> output_shapes(const std::vector<array>& inputs);
+
   virtual const char* name() const = 0;
   // Same computation on the same kind of inputs (used by compile's CSE).
   virtual bool is_equivalent(const Primitive& other) const { return false; }
@@ -80,6 +85,9 @@ class NonDifferentiable : public Primitive {
 #define TESSERA_DEFINE_VMAP()                                                       \
   std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs, \
                                                        const std::vector<int>& axes) override;
+
+#define TESSERA_DEFINE_OUTPUT_SHAPES() \
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
 
 #define TESSERA_DEFINE_NAME(NAME) \
   const char* name() const override { return #NAME; }

@@ -81,15 +81,17 @@ class Adafactor : public Optimizer {
   array apply_single(const array& g, const array& p0, Tree& state) override {
     const bool factored = g.ndim() >= 2;
     // The step-count terms are float32 in MLX (a uint64 step with Python floats), cast to the
-    // parameter's dtype where MLX casts them; they are scalars, so computed on the host.
-    const float t = static_cast<float>(step_count());
+    // parameter's dtype where MLX casts them; scalars, computed on the CPU.
+    const Device cpu(Device::cpu);
+    const array t = step_count();
     const array p_rms = rms(p0);
     const Dtype dt = p_rms.dtype();
-    array rel = o_.relative_step ? array(std::min(o_.warmup_init ? 1e-6f * t : 1e-2f, 1.0f / std::sqrt(t)))
-                                 : learning_rate();
+    array rel = o_.relative_step
+                    ? minimum(o_.warmup_init ? multiply(array(1e-6f), t, cpu) : array(1e-2f), rsqrt(t, cpu), cpu)
+                    : learning_rate();
     rel = astype(rel, dt);
     const array lr = o_.scale_parameter ? array(maximum(scalar_like(o_.eps.second, p_rms), p_rms) * rel) : rel;
-    const array beta2 = scalar_like(1.0f, p_rms) - astype(array(std::pow(t, o_.decay_rate)), dt);
+    const array beta2 = scalar_like(1.0f, p_rms) - astype(power(t, array(o_.decay_rate), cpu), dt);
     const array keep = scalar_like(1.0f, beta2) - beta2;
 
     array update = square(g) + scalar_like(o_.eps.first, g);

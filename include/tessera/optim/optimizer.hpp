@@ -19,6 +19,7 @@
 #include "tessera/nn/module.hpp"
 #include "tessera/ops/creation.hpp"
 #include "tessera/ops/elementwise.hpp"
+#include "tessera/transforms/compile.hpp"
 #include "tessera/utils/tree.hpp"
 
 namespace tessera::optim {
@@ -38,8 +39,10 @@ class Optimizer {
   // `parameters` may hold more).
   virtual Tree apply_gradients(const Tree& gradients, const Tree& parameters) {
     if (schedule_) state_["learning_rate"] = astype((*schedule_)(step()), float32);
-    ++step_;
-    state_["step"] = array(static_cast<uint64_t>(step_), uint64);
+    // The count is an array of the state, not a host integer, so that a compiled training
+    // step (transforms/compile.hpp, with the state captured) counts too. Scalar work: on the
+    // CPU, which every device has (uint64 on a GPU needs shaderInt64).
+    state_["step"] = add(step(), array(uint64_t{1}, uint64), Device(Device::cpu));
     return walk(gradients, &parameters, state_, "");
   }
 
@@ -55,13 +58,11 @@ class Optimizer {
     if (!state.is_dict() || !state.contains("step") || !state.contains("learning_rate")) {
       throw std::invalid_argument("[" + name() + "::set_state] the state must be a dict with 'step' and 'learning_rate'");
     }
-    array step = state.at("step").as_array();
-    step_ = static_cast<int64_t>(astype(step, int64).item<int64_t>());
     state_ = std::move(state);
   }
   // The number of updates so far (uint64, as MLX), and the learning rate of the last update
   // (schedule(0) before any).
-  virtual array step() const { return array(static_cast<uint64_t>(step_), uint64); }
+  virtual array step() const { return state_.at("step").as_array(); }
   virtual array learning_rate() const { return state_.at("learning_rate").as_array(); }
   virtual void set_learning_rate(float lr) {
     schedule_.reset();
@@ -84,9 +85,10 @@ class Optimizer {
   // The parameter after one update; may update `state`.
   virtual array apply_single(const array& gradient, const array& parameter, Tree& state) = 0;
 
-  // The learning rate in the gradient's dtype, and the step count of this update (>= 1).
+  // The learning rate in the gradient's dtype, and the step count of this update (>= 1) as a
+  // float32 scalar on the CPU (the step-count terms are scalars: computed there too).
   array lr(const array& like) const { return astype(learning_rate(), like.dtype()); }
-  int64_t step_count() const { return step_; }
+  array step_count() const { return astype(step(), float32, Device(Device::cpu)); }
 
  private:
   Tree walk(const Tree& g, const Tree* p, Tree& st, const std::string& path) {
@@ -145,7 +147,28 @@ class Optimizer {
 
   Tree state_;
   std::optional<Schedule> schedule_;
-  int64_t step_ = 0;
 };
+
+// The state of a compiled training step (transforms/compile.hpp): the model's parameters and
+// the optimizer's state are inputs and outputs of every trace, so the replayed step reads their
+// current values and writes the updated ones back.
+//
+//   auto step = compile([&](const std::vector<array>& xy) {
+//     auto [loss, grads] = loss_and_grad(xy[0], xy[1]);
+//     opt.update(model, grads);
+//     return std::vector<array>{loss};
+//   }, optim::compile_state(model, opt));
+inline CompileState compile_state(nn::Module& model, Optimizer& optimizer) {
+  return {[&model, &optimizer] {
+            Tree t = Tree::dict();
+            t["model"] = model.parameters();
+            t["optimizer"] = optimizer.state();
+            return t;
+          },
+          [&model, &optimizer](const Tree& t) {
+            model.update(t.at("model"));
+            optimizer.set_state(t.at("optimizer"));
+          }};
+}
 
 }  // namespace tessera::optim

@@ -146,9 +146,12 @@ class Adam : public Optimizer {
     state["m"] = m;
     state["v"] = v;
     if (!bias_correction_) return p - lr(g) * m / (sqrt(v) + scalar_like(eps_, g));
-    const double t = static_cast<double>(step_count());
-    const array c1 = lr(g) / scalar_like(static_cast<float>(1 - std::pow(double(b1_), t)), g);
-    const array c2 = scalar_like(static_cast<float>(1 / std::sqrt(1 - std::pow(double(b2_), t))), g);
+    // MLX's float32 terms: c1 = lr / (1 - b1^t), c2 = rsqrt(1 - b2^t), in the gradient's dtype.
+    const Device cpu(Device::cpu);
+    const array t = step_count();
+    const array one(1.0f);
+    const array c1 = lr(g) / astype(subtract(one, power(array(b1_), t, cpu), cpu), g.dtype(), cpu);
+    const array c2 = astype(rsqrt(subtract(one, power(array(b2_), t, cpu), cpu), cpu), g.dtype(), cpu);
     return p - c1 * m / (sqrt(v) * c2 + scalar_like(eps_, g));
   }
 

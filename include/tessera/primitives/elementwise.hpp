@@ -188,6 +188,7 @@ class Elementwise : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   const char* name() const override;
   bool is_equivalent(const Primitive& other) const override;
   const ElementwiseProgram& program() const { return program_; }

@@ -14,6 +14,7 @@ class Matmul : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   TESSERA_DEFINE_NAME(Matmul)
   bool is_equivalent(const Primitive& other) const override;
 };

@@ -22,6 +22,7 @@ class Reduce : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   const char* name() const override;
   bool is_equivalent(const Primitive& other) const override;
 
@@ -43,6 +44,7 @@ class ArgReduce : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()  // zero gradients: the output is an integer index
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   const char* name() const override { return type_ == ArgMax ? "ArgMax" : "ArgMin"; }
   bool is_equivalent(const Primitive& other) const override;
 

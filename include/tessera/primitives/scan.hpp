@@ -16,6 +16,7 @@ class Scan : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   const char* name() const override;
   bool is_equivalent(const Primitive& o) const override;
   ReduceType op() const { return op_; }

@@ -25,6 +25,7 @@ class Transpose : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   TESSERA_DEFINE_NAME(Transpose)
   bool is_equivalent(const Primitive& o) const override;
 
@@ -124,6 +125,7 @@ class Copy : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   TESSERA_DEFINE_NAME(Copy)
 };
 

@@ -15,6 +15,7 @@ class Sort : public Primitive {
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_GRADS()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   TESSERA_DEFINE_NAME(Sort)
   bool is_equivalent(const Primitive& o) const override;
 
@@ -28,6 +29,7 @@ class ArgSort : public NonDifferentiable {
   ArgSort(Stream s, int axis) : NonDifferentiable(s), axis_(axis) {}
   TESSERA_DEFINE_EVAL()
   TESSERA_DEFINE_VMAP()
+  TESSERA_DEFINE_OUTPUT_SHAPES()
   TESSERA_DEFINE_NAME(ArgSort)
   bool is_equivalent(const Primitive& o) const override;
 

@@ -11,6 +11,10 @@ void eval(std::vector<array> outputs);
 // Starts the computation and returns at once; a later eval/item/data waits for it.
 void async_eval(std::vector<array> outputs);
 
+// Nodes computed on the CPU since start-up: one node is one pass over its data, the CPU's
+// kernel (gpu::dispatch_count() counts the GPU's), for tests and benchmarks of fusion.
+uint64_t cpu_node_count();
+
 inline void eval(const array& a) { eval(std::vector<array>{a}); }
 inline void async_eval(const array& a) { async_eval(std::vector<array>{a}); }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tessera/core/array.hpp"
+#include "tessera/expr/expr.hpp"
 
 namespace tessera {
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <tessera/tessera.hpp>
+#include <tessera/version.hpp>
 
 namespace mx = tessera;
 
@@ -12,6 +13,11 @@ int main() {
   mx::array g = mx::grad([](const mx::array& v) { return mx::sum(mx::square(v)); })(x);
   float s = y.item<float>();
   float g3 = mx::slice(g, {3}, {4}).item<float>();  // 2 * 3
-  std::printf("sum %.1f, grad[3] %.1f\n", s, g3);
-  return (std::abs(s - 18.0f) < 1e-5f && std::abs(g3 - 6.0f) < 1e-5f) ? 0 : 1;
+  // The headers' version and the library's must agree (a stale install would not).
+  bool same_version = mx::version() == TESSERA_VERSION_STRING;
+  const char* device = mx::default_device().type == mx::Device::gpu ? "gpu" : "cpu";
+  std::printf("tessera %s (headers %d.%d.%d) on the %s: sum %.1f, grad[3] %.1f\n",
+              mx::version().c_str(), TESSERA_VERSION_MAJOR, TESSERA_VERSION_MINOR,
+              TESSERA_VERSION_PATCH, device, s, g3);
+  return (same_version && std::abs(s - 18.0f) < 1e-5f && std::abs(g3 - 6.0f) < 1e-5f) ? 0 : 1;
 }
